@@ -1,0 +1,205 @@
+/*
+ * util.h - the bottom layer of liblakestream: errors, growable buffers,
+ * arenas, hashing, varints, small string helpers.
+ *
+ * Everything above includes this header; it includes nothing of ours.
+ * Conventions used throughout the library:
+ *   - functions return an int status (LS_OK == 0) and fill an ls_error
+ *     with a human message naming what failed and why;
+ *   - allocation failure is fatal (ls_xmalloc aborts with a message):
+ *     sizes derived from untrusted input are validated *before* allocating,
+ *     so an abort here means the machine is really out of memory.
+ */
+#ifndef LS_UTIL_H
+#define LS_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- status codes ---------------------------------------------------- */
+
+enum {
+    LS_OK = 0,
+    LS_ERR_INVALID = 1,     /* bad argument or input that does not fit */
+    LS_ERR_IO = 2,          /* operating system or network failure */
+    LS_ERR_CORRUPT = 3,     /* malformed file or stream */
+    LS_ERR_UNSUPPORTED = 4, /* valid but not implemented / refused feature */
+    LS_ERR_NOTFOUND = 5,
+    LS_ERR_EXISTS = 6,   /* put-if-absent lost, file already there */
+    LS_ERR_CONFLICT = 7, /* concurrent commit conflict */
+    LS_ERR_LIMIT = 8,    /* a configured or safety limit was exceeded */
+    LS_ERR_INTERRUPTED = 9,
+};
+
+#define LS_ERROR_MSG_MAX 1024
+
+typedef struct ls_error {
+    int code;
+    char msg[LS_ERROR_MSG_MAX];
+} ls_error;
+
+#if defined(__GNUC__)
+#define LS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define LS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define LS_NORETURN __attribute__((noreturn))
+#define LS_UNUSED __attribute__((unused))
+#else
+#define LS_PRINTF(a, b)
+#define LS_LIKELY(x) (x)
+#define LS_UNLIKELY(x) (x)
+#define LS_NORETURN
+#define LS_UNUSED
+#endif
+
+/* Sets err (if non-NULL) and returns code, so callers can write
+ * `return ls_err(err, LS_ERR_CORRUPT, "%s: bad footer", path);` */
+int ls_err(ls_error *err, int code, const char *fmt, ...) LS_PRINTF(3, 4);
+int ls_verr(ls_error *err, int code, const char *fmt, va_list ap);
+/* Prepends "prefix: " to an existing message (keeps the code). */
+int ls_err_prefix(ls_error *err, const char *fmt, ...) LS_PRINTF(2, 3);
+void ls_error_clear(ls_error *err);
+const char *ls_strerror_code(int code);
+
+/* ---- memory ----------------------------------------------------------- */
+
+void *ls_xmalloc(size_t n);
+void *ls_xcalloc(size_t n, size_t size);
+void *ls_xrealloc(void *p, size_t n);
+char *ls_xstrdup(const char *s);
+char *ls_xstrndup(const char *s, size_t n);
+LS_NORETURN void ls_oom(size_t n);
+/* malloc'ed printf. */
+char *ls_xasprintf(const char *fmt, ...) LS_PRINTF(1, 2);
+
+/* Overflow-checked arithmetic for sizes that come from files. */
+static inline bool ls_add_overflow(size_t a, size_t b, size_t *out)
+{
+    return __builtin_add_overflow(a, b, out);
+}
+static inline bool ls_mul_overflow(size_t a, size_t b, size_t *out)
+{
+    return __builtin_mul_overflow(a, b, out);
+}
+
+/* ---- growable byte buffer --------------------------------------------- */
+
+typedef struct ls_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} ls_buf;
+
+void ls_buf_free(ls_buf *b);
+void ls_buf_grow_slow(ls_buf *b, size_t need);
+static inline void ls_buf_reserve(ls_buf *b, size_t extra)
+{
+    if (LS_UNLIKELY(b->cap - b->len < extra))
+        ls_buf_grow_slow(b, extra);
+}
+static inline void ls_buf_append(ls_buf *b, const void *p, size_t n)
+{
+    ls_buf_reserve(b, n);
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+static inline void ls_buf_putc(ls_buf *b, uint8_t c)
+{
+    ls_buf_reserve(b, 1);
+    b->data[b->len++] = c;
+}
+static inline void ls_buf_puts(ls_buf *b, const char *s) { ls_buf_append(b, s, strlen(s)); }
+static inline void ls_buf_reset(ls_buf *b) { b->len = 0; }
+void ls_buf_printf(ls_buf *b, const char *fmt, ...) LS_PRINTF(2, 3);
+/* NUL-terminates without counting the NUL in len; returns data. */
+char *ls_buf_cstr(ls_buf *b);
+static inline void ls_buf_put_u32le(ls_buf *b, uint32_t v)
+{
+    uint8_t t[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    ls_buf_append(b, t, 4);
+}
+/* Appends s as a JSON string literal (with quotes and escapes). */
+void ls_buf_json_str(ls_buf *b, const char *s, size_t n);
+
+/* ---- arena: bump allocator for per-batch / per-parse memory ----------- */
+
+typedef struct ls_arena_block ls_arena_block;
+typedef struct ls_arena {
+    ls_arena_block *head;
+    size_t block_size;
+    size_t total; /* bytes handed out, for accounting */
+} ls_arena;
+
+void ls_arena_init(ls_arena *a, size_t block_size);
+void *ls_arena_alloc(ls_arena *a, size_t n); /* 16-byte aligned, uninitialised */
+void *ls_arena_calloc(ls_arena *a, size_t n);
+char *ls_arena_strndup(ls_arena *a, const char *s, size_t n);
+char *ls_arena_strdup(ls_arena *a, const char *s);
+void ls_arena_reset(ls_arena *a); /* keeps the first block */
+void ls_arena_free(ls_arena *a);
+
+/* ---- hashing ---------------------------------------------------------- */
+
+uint64_t ls_hash64(const void *p, size_t n, uint64_t seed); /* XXH3 */
+static inline uint64_t ls_hash_u64(uint64_t x)
+{
+    /* splitmix64 finaliser: good spread for integer dictionary keys */
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+uint32_t ls_crc32(uint32_t crc, const void *p, size_t n); /* zlib CRC-32 */
+
+/* ---- little-endian loads/stores --------------------------------------- */
+
+static inline uint32_t ls_load_u32le(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v; /* the library only builds on little-endian hosts (checked in util.c) */
+}
+static inline uint64_t ls_load_u64le(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+static inline void ls_store_u32le(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static inline void ls_store_u64le(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+/* ---- misc ------------------------------------------------------------- */
+
+static inline int ls_bit_width(uint64_t max_value)
+{
+    return max_value == 0 ? 0 : 64 - __builtin_clzll(max_value);
+}
+int64_t ls_now_micros(void);      /* wall clock, UTC */
+int64_t ls_monotonic_nanos(void); /* for measuring durations */
+bool ls_str_ieq(const char *a, const char *b);
+bool ls_strn_ieq(const char *a, size_t an, const char *b);
+/* Parses a size like "128MiB", "1GB", "4096"; returns LS_OK or LS_ERR_INVALID. */
+int ls_parse_size(const char *s, uint64_t *out, ls_error *err);
+/* Formats days since 1970-01-01 as YYYY-MM-DD (proleptic Gregorian). */
+void ls_format_date(int32_t days, char out[16]);
+/* Formats micros since epoch as ISO-8601 "YYYY-MM-DDTHH:MM:SS.ffffffZ" (utc=true) or
+ * without the Z. Returns length. out must hold 40 bytes. */
+int ls_format_timestamp(int64_t micros, bool utc, char *out);
+/* Civil date <-> days since epoch. */
+int64_t ls_days_from_civil(int64_t y, unsigned m, unsigned d);
+void ls_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+/* Parses "YYYY-MM-DD"; returns false if not a valid date. */
+bool ls_parse_date(const char *s, size_t n, int32_t *days);
+/* Parses ISO-8601 / Spark timestamp text: "YYYY-MM-DD[T| ]HH:MM[:SS[.f{1,9}]][Z|+HH:MM|-HH:MM]"
+ * or a bare date. has_tz reports whether an offset was present (value is then UTC). */
+bool ls_parse_timestamp(const char *s, size_t n, int64_t *micros, bool *has_tz);
+/* Base64 (standard alphabet, padded). */
+void ls_base64_encode(ls_buf *out, const uint8_t *p, size_t n);
+
+#endif
