@@ -49,6 +49,7 @@ int ls_store_get(ls_store *s, const char *key, ls_buf *out, ls_error *err);
  * that the size it knows says exist). */
 int ls_store_get_range(ls_store *s, const char *key, uint64_t off, size_t len, uint8_t *dst,
                        ls_error *err);
+/* Fills size and mtime_ms; info->key is set to NULL (the caller knows the key). */
 int ls_store_head(ls_store *s, const char *key, ls_obj_info *info, ls_error *err);
 /* All objects whose key starts with prefix, sorted by key; start_after (may be NULL)
  * excludes keys <= it. Recursive (no delimiter). */
