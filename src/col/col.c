@@ -363,7 +363,7 @@ static int ddl_type(ddl *d, ls_field *f, int depth);
 /* name [:] type [NOT NULL] [COMMENT '...'] */
 static int ddl_member(ddl *d, ls_field *parent, bool colon_ok, int depth)
 {
-    char *name;
+    char *name = NULL;
     int rc = ddl_name(d, &name);
     if (rc)
         return rc;
