@@ -7,7 +7,7 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc
-LDLIBS  := -lzstd -lsnappy -lz -llz4 -lbrotlienc -lbrotlidec -lxxhash -lcrypto -lpthread -lm
+LDLIBS  := -lzstd -lsnappy -lz -llz4 -lbrotlienc -lbrotlidec -lxxhash -lroaring -lcrypto -lpthread -lm
 
 LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))

@@ -10,7 +10,7 @@ OUT=build-fuzz
 mkdir -p "$OUT"
 LIB_SRC=$(ls src/*/*.c | grep -v '^src/cli/')
 CFLAGS="-std=c11 -D_GNU_SOURCE -Isrc -Iinclude -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
-LIBS="-lzstd -lsnappy -lz -llz4 -lbrotlienc -lbrotlidec -lxxhash -lcrypto -lpthread -lm"
+LIBS="-lzstd -lsnappy -lz -llz4 -lbrotlienc -lbrotlidec -lxxhash -lroaring -lcrypto -lpthread -lm"
 SHARED=${LS_SHARED_DIR:-../shared}
 status=0
 for f in fuzz/fuzz_*.c; do

@@ -188,8 +188,9 @@ int cmd_parquet_write(int argc, char **argv)
     ls_pq_writer_opts wo;
     ls_pq_writer_opts_default(&wo);
     wo.codec = pq_codec_from_name(codec_name);
-    if (wo.codec < 0)
-        return cli_usage_error(cmd, "unknown codec '%s' (zstd, snappy, gzip, none)", codec_name);
+    if (wo.codec < 0 || wo.codec == PQ_CODEC_LZO || wo.codec == PQ_CODEC_LZ4)
+        return cli_usage_error(cmd, "unsupported codec '%s' (zstd, snappy, gzip, none, lz4_raw, brotli)",
+                               codec_name);
     if (level_s) {
         char *end;
         long lv = strtol(level_s, &end, 10);
