@@ -28,8 +28,10 @@
  *     RowGroup.columns[3]: ColumnChunk.meta_data: ColumnMetaData.num_values:
  *     value -1 out of range [0, 9223372036854775807] at offset 812".
  * Unions: LogicalType members we do not know (and TIME/TIMESTAMP with an
- * unknown TimeUnit) give PQ_LT_OTHER; ColumnOrder gives the member id for
- * TYPE_ORDER (1), IEEE_754_TOTAL_ORDER (2), INT96_TIMESTAMP_ORDER (3), else 0.
+ * unknown TimeUnit) give PQ_LT_OTHER (written back as no LogicalType);
+ * ColumnOrder gives 1 for TYPE_ORDER and 0 for any other member
+ * (IEEE_754_TOTAL_ORDER, INT96_TIMESTAMP_ORDER, newer ones), so statistics
+ * under an order we do not implement are never taken for TYPE_ORDER.
  */
 #include "pq_meta.h"
 
@@ -39,8 +41,7 @@
 
 /* ---- names ------------------------------------------------------------ */
 
-#define NAME_OF(tab, v)                                                                          \
-    ((v) >= 0 && (size_t)(v) < sizeof(tab) / sizeof((tab)[0]) ? (tab)[v] : NULL)
+#define NAME_OF(tab, v) ((v) >= 0 && (size_t)(v) < sizeof(tab) / sizeof((tab)[0]) ? (tab)[v] : NULL)
 
 const char *pq_type_name(int t)
 {
@@ -73,12 +74,28 @@ const char *pq_codec_name(int c)
 
 const char *pq_converted_name(int c)
 {
-    static const char *const n[] = {
-        "UTF8",        "MAP",         "MAP_KEY_VALUE",    "LIST",   "ENUM",   "DECIMAL",
-        "DATE",        "TIME_MILLIS", "TIME_MICROS",      "TIMESTAMP_MILLIS", "TIMESTAMP_MICROS",
-        "UINT_8",      "UINT_16",     "UINT_32",          "UINT_64",          "INT_8",
-        "INT_16",      "INT_32",      "INT_64",           "JSON",             "BSON",
-        "INTERVAL"};
+    static const char *const n[] = {"UTF8",
+                                    "MAP",
+                                    "MAP_KEY_VALUE",
+                                    "LIST",
+                                    "ENUM",
+                                    "DECIMAL",
+                                    "DATE",
+                                    "TIME_MILLIS",
+                                    "TIME_MICROS",
+                                    "TIMESTAMP_MILLIS",
+                                    "TIMESTAMP_MICROS",
+                                    "UINT_8",
+                                    "UINT_16",
+                                    "UINT_32",
+                                    "UINT_64",
+                                    "INT_8",
+                                    "INT_16",
+                                    "INT_32",
+                                    "INT_64",
+                                    "JSON",
+                                    "BSON",
+                                    "INTERVAL"};
     return NAME_OF(n, c);
 }
 
@@ -99,22 +116,14 @@ static void w_bytes(pq_tw *w, int16_t id, pq_bytes b)
 
 static void w_statistics(pq_tw *w, const pq_statistics *s)
 {
-    if (s->has_max)
-        w_bytes(w, 1, s->max);
-    if (s->has_min)
-        w_bytes(w, 2, s->min);
-    if (s->has_null_count)
-        pq_tw_field_i64(w, 3, s->null_count);
-    if (s->has_distinct_count)
-        pq_tw_field_i64(w, 4, s->distinct_count);
-    if (s->has_max_value)
-        w_bytes(w, 5, s->max_value);
-    if (s->has_min_value)
-        w_bytes(w, 6, s->min_value);
-    if (s->has_is_max_value_exact)
-        pq_tw_field_bool(w, 7, s->is_max_value_exact);
-    if (s->has_is_min_value_exact)
-        pq_tw_field_bool(w, 8, s->is_min_value_exact);
+    if (s->has_max) w_bytes(w, 1, s->max);
+    if (s->has_min) w_bytes(w, 2, s->min);
+    if (s->has_null_count) pq_tw_field_i64(w, 3, s->null_count);
+    if (s->has_distinct_count) pq_tw_field_i64(w, 4, s->distinct_count);
+    if (s->has_max_value) w_bytes(w, 5, s->max_value);
+    if (s->has_min_value) w_bytes(w, 6, s->min_value);
+    if (s->has_is_max_value_exact) pq_tw_field_bool(w, 7, s->is_max_value_exact);
+    if (s->has_is_min_value_exact) pq_tw_field_bool(w, 8, s->is_min_value_exact);
     pq_tw_struct_end(w);
 }
 
@@ -152,23 +161,15 @@ static void w_logical(pq_tw *w, const pq_logical *l)
 
 static void w_schema_element(pq_tw *w, const pq_schema_element *e)
 {
-    if (e->has_type)
-        pq_tw_field_i32(w, 1, e->type);
-    if (e->has_type_length)
-        pq_tw_field_i32(w, 2, e->type_length);
-    if (e->has_repetition)
-        pq_tw_field_i32(w, 3, e->repetition);
+    if (e->has_type) pq_tw_field_i32(w, 1, e->type);
+    if (e->has_type_length) pq_tw_field_i32(w, 2, e->type_length);
+    if (e->has_repetition) pq_tw_field_i32(w, 3, e->repetition);
     pq_tw_field_string(w, 4, e->name);
-    if (e->has_num_children)
-        pq_tw_field_i32(w, 5, e->num_children);
-    if (e->has_converted_type)
-        pq_tw_field_i32(w, 6, e->converted_type);
-    if (e->has_scale)
-        pq_tw_field_i32(w, 7, e->scale);
-    if (e->has_precision)
-        pq_tw_field_i32(w, 8, e->precision);
-    if (e->has_field_id)
-        pq_tw_field_i32(w, 9, e->field_id);
+    if (e->has_num_children) pq_tw_field_i32(w, 5, e->num_children);
+    if (e->has_converted_type) pq_tw_field_i32(w, 6, e->converted_type);
+    if (e->has_scale) pq_tw_field_i32(w, 7, e->scale);
+    if (e->has_precision) pq_tw_field_i32(w, 8, e->precision);
+    if (e->has_field_id) pq_tw_field_i32(w, 9, e->field_id);
     if (e->has_logical && logical_writable(&e->logical)) {
         pq_tw_field_struct(w, 10);
         w_logical(w, &e->logical);
@@ -178,14 +179,12 @@ static void w_schema_element(pq_tw *w, const pq_schema_element *e)
 
 static void w_kv_list(pq_tw *w, int16_t id, int32_t n, const pq_kv *kv)
 {
-    if (n <= 0 || !kv)
-        return;
+    if (n <= 0 || !kv) return;
     pq_tw_field_list(w, id, PQ_TT_STRUCT, (uint32_t)n);
     for (int32_t i = 0; i < n; i++) {
         pq_tw_struct_begin(w);
         pq_tw_field_string(w, 1, kv[i].key);
-        if (kv[i].value)
-            pq_tw_field_string(w, 2, kv[i].value);
+        if (kv[i].value) pq_tw_field_string(w, 2, kv[i].value);
         pq_tw_struct_end(w);
     }
 }
@@ -209,10 +208,8 @@ static void w_column_meta(pq_tw *w, const pq_column_meta *m)
     pq_tw_field_i64(w, 7, m->total_compressed_size);
     w_kv_list(w, 8, m->n_kv, m->kv);
     pq_tw_field_i64(w, 9, m->data_page_offset);
-    if (m->has_index_page_offset)
-        pq_tw_field_i64(w, 10, m->index_page_offset);
-    if (m->has_dictionary_page_offset)
-        pq_tw_field_i64(w, 11, m->dictionary_page_offset);
+    if (m->has_index_page_offset) pq_tw_field_i64(w, 10, m->index_page_offset);
+    if (m->has_dictionary_page_offset) pq_tw_field_i64(w, 11, m->dictionary_page_offset);
     if (m->has_statistics) {
         pq_tw_field_struct(w, 12);
         w_statistics(w, &m->statistics);
@@ -228,17 +225,14 @@ static void w_column_meta(pq_tw *w, const pq_column_meta *m)
             pq_tw_struct_end(w);
         }
     }
-    if (m->has_bloom_filter_offset)
-        pq_tw_field_i64(w, 14, m->bloom_filter_offset);
-    if (m->has_bloom_filter_length)
-        pq_tw_field_i32(w, 15, m->bloom_filter_length);
+    if (m->has_bloom_filter_offset) pq_tw_field_i64(w, 14, m->bloom_filter_offset);
+    if (m->has_bloom_filter_length) pq_tw_field_i32(w, 15, m->bloom_filter_length);
     pq_tw_struct_end(w);
 }
 
 static void w_column_chunk(pq_tw *w, const pq_column_chunk *c)
 {
-    if (c->file_path)
-        pq_tw_field_string(w, 1, c->file_path);
+    if (c->file_path) pq_tw_field_string(w, 1, c->file_path);
     pq_tw_field_i64(w, 2, c->file_offset);
     if (c->has_meta_data) {
         pq_tw_field_struct(w, 3);
@@ -277,12 +271,9 @@ static void w_row_group(pq_tw *w, const pq_row_group *g)
             pq_tw_struct_end(w);
         }
     }
-    if (g->has_file_offset)
-        pq_tw_field_i64(w, 5, g->file_offset);
-    if (g->has_total_compressed_size)
-        pq_tw_field_i64(w, 6, g->total_compressed_size);
-    if (g->has_ordinal)
-        pq_tw_field_i16(w, 7, g->ordinal);
+    if (g->has_file_offset) pq_tw_field_i64(w, 5, g->file_offset);
+    if (g->has_total_compressed_size) pq_tw_field_i64(w, 6, g->total_compressed_size);
+    if (g->has_ordinal) pq_tw_field_i16(w, 7, g->ordinal);
     pq_tw_struct_end(w);
 }
 
@@ -306,18 +297,17 @@ void pq_write_file_meta(ls_buf *out, const pq_file_meta *m)
         w_row_group(&w, &m->row_groups[i]);
     }
     w_kv_list(&w, 5, m->n_kv, m->kv);
-    if (m->created_by)
-        pq_tw_field_string(&w, 6, m->created_by);
+    if (m->created_by) pq_tw_field_string(&w, 6, m->created_by);
     if (m->n_column_orders > 0 && m->column_orders) {
         pq_tw_field_list(&w, 7, PQ_TT_STRUCT, (uint32_t)m->n_column_orders);
         for (int32_t i = 0; i < m->n_column_orders; i++) {
             int o = m->column_orders[i];
             pq_tw_struct_begin(&w); /* ColumnOrder union */
-            if (o >= 1 && o <= 3) {
-                pq_tw_field_struct(&w, (int16_t)o); /* TypeDefinedOrder {} etc. */
+            if (o == 1) {
+                pq_tw_field_struct(&w, 1); /* TYPE_ORDER: TypeDefinedOrder {} */
                 pq_tw_struct_end(&w);
             }
-            pq_tw_struct_end(&w);
+            pq_tw_struct_end(&w); /* other values: an empty union, read back as 0 */
         }
     }
     /* 8 encryption_algorithm: we do not write encrypted files */
@@ -345,8 +335,7 @@ void pq_write_page_header(ls_buf *out, const pq_page_header *h)
     pq_tw_field_i32(&w, 1, h->type);
     pq_tw_field_i32(&w, 2, h->uncompressed_page_size);
     pq_tw_field_i32(&w, 3, h->compressed_page_size);
-    if (h->has_crc)
-        pq_tw_field_i32(&w, 4, h->crc);
+    if (h->has_crc) pq_tw_field_i32(&w, 4, h->crc);
     if (h->has_data_page_header) {
         pq_tw_field_struct(&w, 5);
         w_data_page_header(&w, &h->data_page_header);
@@ -356,8 +345,7 @@ void pq_write_page_header(ls_buf *out, const pq_page_header *h)
         pq_tw_field_struct(&w, 7);
         pq_tw_field_i32(&w, 1, d->num_values);
         pq_tw_field_i32(&w, 2, d->encoding);
-        if (d->has_is_sorted)
-            pq_tw_field_bool(&w, 3, d->is_sorted);
+        if (d->has_is_sorted) pq_tw_field_bool(&w, 3, d->is_sorted);
         pq_tw_struct_end(&w);
     }
     if (h->has_data_page_header_v2) {
@@ -384,7 +372,8 @@ void pq_write_offset_index(ls_buf *out, const pq_offset_index *oi)
     pq_tw w;
     pq_tw_init(&w, out);
     pq_tw_struct_begin(&w);
-    uint32_t n = oi->n_page_locations > 0 && oi->page_locations ? (uint32_t)oi->n_page_locations : 0;
+    uint32_t n =
+        oi->n_page_locations > 0 && oi->page_locations ? (uint32_t)oi->n_page_locations : 0;
     pq_tw_field_list(&w, 1, PQ_TT_STRUCT, n);
     for (uint32_t i = 0; i < n; i++) {
         const pq_page_location *l = &oi->page_locations[i];
@@ -402,7 +391,9 @@ void pq_write_column_index(ls_buf *out, const pq_column_index *ci)
     pq_tw w;
     pq_tw_init(&w, out);
     pq_tw_struct_begin(&w);
-    uint32_t n = ci->n_pages > 0 ? (uint32_t)ci->n_pages : 0;
+    uint32_t n = ci->n_pages > 0 && ci->null_pages && ci->min_values && ci->max_values
+                     ? (uint32_t)ci->n_pages
+                     : 0;
     pq_tw_field_list(&w, 1, PQ_TT_BOOL, n);
     for (uint32_t i = 0; i < n; i++)
         pq_tw_bool_elem(&w, ci->null_pages[i]);
@@ -413,7 +404,7 @@ void pq_write_column_index(ls_buf *out, const pq_column_index *ci)
     for (uint32_t i = 0; i < n; i++)
         pq_tw_binary(&w, ci->max_values[i].p, ci->max_values[i].len);
     pq_tw_field_i32(&w, 4, ci->boundary_order);
-    if (ci->has_null_counts) {
+    if (ci->has_null_counts && (ci->null_counts || n == 0)) {
         pq_tw_field_list(&w, 5, PQ_TT_I64, n);
         for (uint32_t i = 0; i < n; i++)
             pq_tw_i64(&w, ci->null_counts[i]);
@@ -431,11 +422,19 @@ typedef struct sdesc {
     uint32_t required; /* bit i = field id i is required */
 } sdesc;
 
-#define SDESC(var, sname, req, ...)                                                              \
-    static const char *const var##_fields[] = {__VA_ARGS__};                                     \
-    static const sdesc var = {sname, var##_fields, sizeof var##_fields / sizeof var##_fields[0], \
+#define SDESC(var, sname, req, ...)                                                                \
+    static const char *const var##_fields[] = {__VA_ARGS__};                                       \
+    static const sdesc var = {sname, var##_fields, sizeof var##_fields / sizeof var##_fields[0],   \
                               req}
 #define B(i) (1u << (i))
+
+#if defined(__GNUC__)
+#define PQ_COLD __attribute__((noinline, cold))
+#define PQ_HOT_INLINE inline __attribute__((always_inline))
+#else
+#define PQ_COLD
+#define PQ_HOT_INLINE inline
+#endif
 
 /*
  * Every struct parser is the same loop:
@@ -479,15 +478,13 @@ static const char *field_name(const sdesc *d, int id)
 }
 
 /* Prefixes the error of the current field with "Struct.field[idx]". */
-static void field_err(fields *f)
+static PQ_COLD void field_err(fields *f)
 {
     ls_error *err = f->r->err;
-    if (!err)
-        return;
+    if (!err) return;
     const char *name = field_name(f->d, f->id);
     char ix[32] = "";
-    if (f->idx >= 0)
-        snprintf(ix, sizeof ix, "[%ld]", f->idx);
+    if (f->idx >= 0) snprintf(ix, sizeof ix, "[%ld]", f->idx);
     if (name)
         ls_err_prefix(err, "%s.%s%s", f->d->name, name, ix);
     else
@@ -511,7 +508,15 @@ static inline void fields_init(fields *f, pq_tr *r, const sdesc *d)
     f->rc = LS_OK;
 }
 
-static inline bool fields_next(fields *f)
+static PQ_COLD void struct_err(fields *f)
+{
+    if (f->r->err) {
+        ls_err_prefix(f->r->err, "%s", f->d->name);
+        f->r->err->code = f->rc;
+    }
+}
+
+static PQ_HOT_INLINE bool fields_next(fields *f)
 {
     if (f->pending) {
         f->pending = false;
@@ -519,19 +524,14 @@ static inline bool fields_next(fields *f)
             field_err(f);
             return false;
         }
-        if (!f->skipped && f->id >= 0 && f->id < 32)
-            f->seen |= B(f->id);
+        if (!f->skipped && f->id >= 0 && f->id < 32) f->seen |= B(f->id);
     }
     f->rc = pq_tr_field(f->r, &f->last, &f->id, &f->t);
     if (LS_UNLIKELY(f->rc)) {
-        if (f->r->err) {
-            ls_err_prefix(f->r->err, "%s", f->d->name);
-            f->r->err->code = f->rc;
-        }
+        struct_err(f);
         return false;
     }
-    if (f->t == PQ_TT_STOP)
-        return false;
+    if (f->t == PQ_TT_STOP) return false;
     f->pending = true;
     f->skipped = false;
     f->idx = -1;
@@ -540,11 +540,9 @@ static inline bool fields_next(fields *f)
 
 static int fields_end(fields *f)
 {
-    if (LS_UNLIKELY(f->rc))
-        return f->rc;
+    if (LS_UNLIKELY(f->rc)) return f->rc;
     uint32_t miss = f->d->required & ~f->seen;
-    if (LS_LIKELY(!miss))
-        return LS_OK;
+    if (LS_LIKELY(!miss)) return LS_OK;
     int id = __builtin_ctz(miss);
     const char *name = field_name(f->d, id);
     return f->rc = pq_tr_fail(f->r, f->start,
@@ -577,16 +575,15 @@ static inline void skip_field(fields *f)
     f->skipped = true;
 }
 
-/* True if the current field has the wire type want (PQ_TT_I32 = any integer,
+/* True if the current field has the wire type `type` (PQ_TT_I32 = any integer,
  * PQ_TT_TRUE = bool, PQ_TT_LIST = list or set). Otherwise a required field is
  * an error and an optional one is skipped. */
-static inline bool want(fields *f, unsigned want)
+static inline bool want(fields *f, unsigned type)
 {
-    if (LS_LIKELY(type_ok(f->t, want)))
-        return true;
+    if (LS_LIKELY(type_ok(f->t, type))) return true;
     if (f->id >= 0 && f->id < 32 && (f->d->required & B(f->id)))
-        f->rc = pq_tr_fail(f->r, pq_tr_offset(f->r), "wire type %s, expected %s",
-                           pq_tt_name(f->t), want_name(want));
+        f->rc = pq_tr_fail(f->r, pq_tr_offset(f->r), "wire type %s, expected %s", pq_tt_name(f->t),
+                           want_name(type));
     else
         skip_field(f);
     return false;
@@ -626,8 +623,7 @@ static int rd_str(pq_tr *r, ls_arena *a, const char **dst)
     const uint8_t *p;
     uint32_t n;
     int rc = pq_tr_binary(r, &p, &n);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     *dst = ls_arena_strndup(a, (const char *)p, n);
     return LS_OK;
 }
@@ -637,8 +633,7 @@ static int rd_bytes(pq_tr *r, ls_arena *a, pq_bytes *dst)
     const uint8_t *p;
     uint32_t n;
     int rc = pq_tr_binary(r, &p, &n);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     if (n == 0) {
         dst->p = (const uint8_t *)"";
     } else {
@@ -665,8 +660,7 @@ static void *rd_list(fields *f, ls_arena *a, unsigned want, size_t min_bytes, si
     uint32_t n;
     *n_out = 0;
     f->rc = pq_tr_list(r, &f->elem, &n);
-    if (f->rc)
-        return NULL;
+    if (f->rc) return NULL;
     if (n > 0 && !type_ok(f->elem, want)) {
         f->rc = pq_tr_fail(r, off, "list element type %s, expected %s", pq_tt_name(f->elem),
                            want_name(want));
@@ -687,11 +681,11 @@ static void *rd_list(fields *f, ls_arena *a, unsigned want, size_t min_bytes, si
 
 /* Reads the n elements of a list with expr (which uses f.idx), stopping at
  * the first error; f.idx then names the failing element. */
-#define EACH(f, n, expr)                                                                         \
-    do {                                                                                         \
-        for ((f).idx = 0; !(f).rc && (f).idx < (long)(n) && ((f).rc = (expr)) == LS_OK;        \
-             (f).idx++) {                                                                        \
-        }                                                                                        \
+#define EACH(f, n, expr)                                                                           \
+    do {                                                                                           \
+        for ((f).idx = 0; !(f).rc && (f).idx < (long)(n) && ((f).rc = (expr)) == LS_OK;            \
+             (f).idx++) {                                                                          \
+        }                                                                                          \
     } while (0)
 
 /* ---- parsing: structs ---------------------------------------------------- */
@@ -770,12 +764,10 @@ static int parse_decimal(pq_tr *r, pq_logical *l)
     while (fields_next(&f)) {
         switch (f.id) {
         case 1:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_ANY, &l->scale);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_ANY, &l->scale);
             break;
         case 2:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_ANY, &l->precision);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_ANY, &l->precision);
             break;
         default:
             skip_field(&f);
@@ -819,12 +811,10 @@ static int parse_time(pq_tr *r, const sdesc *d, pq_logical *l)
     while (fields_next(&f)) {
         switch (f.id) {
         case 1:
-            if (want(&f, PQ_TT_TRUE))
-                l->is_adjusted_to_utc = rd_bool(&f);
+            if (want(&f, PQ_TT_TRUE)) l->is_adjusted_to_utc = rd_bool(&f);
             break;
         case 2:
-            if (want(&f, PQ_TT_STRUCT))
-                f.rc = parse_time_unit(r, &l->unit);
+            if (want(&f, PQ_TT_STRUCT)) f.rc = parse_time_unit(r, &l->unit);
             break;
         default:
             skip_field(&f);
@@ -849,8 +839,7 @@ static int parse_int_type(pq_tr *r, pq_logical *l)
             }
             break;
         case 2:
-            if (want(&f, PQ_TT_TRUE))
-                l->is_signed = rd_bool(&f);
+            if (want(&f, PQ_TT_TRUE)) l->is_signed = rd_bool(&f);
             break;
         default:
             skip_field(&f);
@@ -859,8 +848,8 @@ static int parse_int_type(pq_tr *r, pq_logical *l)
     return fields_end(&f);
 }
 
-SDESC(D_LOGICAL, "LogicalType", 0, NULL, "STRING", "MAP", "LIST", "ENUM", "DECIMAL", "DATE",
-      "TIME", "TIMESTAMP", NULL, "INTEGER", "UNKNOWN", "JSON", "BSON", "UUID", "FLOAT16", "VARIANT",
+SDESC(D_LOGICAL, "LogicalType", 0, NULL, "STRING", "MAP", "LIST", "ENUM", "DECIMAL", "DATE", "TIME",
+      "TIMESTAMP", NULL, "INTEGER", "UNKNOWN", "JSON", "BSON", "UUID", "FLOAT16", "VARIANT",
       "GEOMETRY", "GEOGRAPHY");
 
 static int parse_logical(pq_tr *r, pq_logical *l)
@@ -950,8 +939,7 @@ static int parse_schema_element(pq_tr *r, ls_arena *a, pq_schema_element *e)
             }
             break;
         case 4:
-            if (want(&f, PQ_TT_BINARY))
-                f.rc = rd_str(r, a, &e->name);
+            if (want(&f, PQ_TT_BINARY)) f.rc = rd_str(r, a, &e->name);
             break;
         case 5:
             if (want(&f, PQ_TT_I32)) {
@@ -1010,12 +998,10 @@ static int parse_kv(pq_tr *r, ls_arena *a, pq_kv *kv)
     while (fields_next(&f)) {
         switch (f.id) {
         case 1:
-            if (want(&f, PQ_TT_BINARY))
-                f.rc = rd_str(r, a, &kv->key);
+            if (want(&f, PQ_TT_BINARY)) f.rc = rd_str(r, a, &kv->key);
             break;
         case 2:
-            if (want(&f, PQ_TT_BINARY))
-                f.rc = rd_str(r, a, &kv->value);
+            if (want(&f, PQ_TT_BINARY)) f.rc = rd_str(r, a, &kv->value);
             break;
         default:
             skip_field(&f);
@@ -1042,16 +1028,13 @@ static int parse_page_encoding_stats(pq_tr *r, pq_page_encoding_stats *s)
     while (fields_next(&f)) {
         switch (f.id) {
         case 1:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_ANY, &s->page_type);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_ANY, &s->page_type);
             break;
         case 2:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_ANY, &s->encoding);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_ANY, &s->encoding);
             break;
         case 3:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_NONNEG, &s->count);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_NONNEG, &s->count);
             break;
         default:
             skip_field(&f);
@@ -1060,8 +1043,8 @@ static int parse_page_encoding_stats(pq_tr *r, pq_page_encoding_stats *s)
     return fields_end(&f);
 }
 
-SDESC(D_CMD, "ColumnMetaData", B(1) | B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(9), NULL,
-      "type", "encodings", "path_in_schema", "codec", "num_values", "total_uncompressed_size",
+SDESC(D_CMD, "ColumnMetaData", B(1) | B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(9), NULL, "type",
+      "encodings", "path_in_schema", "codec", "num_values", "total_uncompressed_size",
       "total_compressed_size", "key_value_metadata", "data_page_offset", "index_page_offset",
       "dictionary_page_offset", "statistics", "encoding_stats", "bloom_filter_offset",
       "bloom_filter_length", "size_statistics", "geospatial_statistics");
@@ -1090,28 +1073,22 @@ static int parse_column_meta(pq_tr *r, ls_arena *a, pq_column_meta *m)
             }
             break;
         case 4:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_ANY, &m->codec);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_ANY, &m->codec);
             break;
         case 5:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i64(&f, I64_NONNEG, &m->num_values);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i64(&f, I64_NONNEG, &m->num_values);
             break;
         case 6:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i64(&f, I64_NONNEG, &m->total_uncompressed_size);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i64(&f, I64_NONNEG, &m->total_uncompressed_size);
             break;
         case 7:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i64(&f, I64_NONNEG, &m->total_compressed_size);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i64(&f, I64_NONNEG, &m->total_compressed_size);
             break;
         case 8:
-            if (want(&f, PQ_TT_LIST))
-                rd_kv_list(&f, a, &m->n_kv, &m->kv);
+            if (want(&f, PQ_TT_LIST)) rd_kv_list(&f, a, &m->n_kv, &m->kv);
             break;
         case 9:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i64(&f, I64_NONNEG, &m->data_page_offset);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i64(&f, I64_NONNEG, &m->data_page_offset);
             break;
         case 10:
             if (want(&f, PQ_TT_I32)) {
@@ -1171,12 +1148,10 @@ static int parse_column_chunk(pq_tr *r, ls_arena *a, pq_column_chunk *c)
     while (fields_next(&f)) {
         switch (f.id) {
         case 1:
-            if (want(&f, PQ_TT_BINARY))
-                f.rc = rd_str(r, a, &c->file_path);
+            if (want(&f, PQ_TT_BINARY)) f.rc = rd_str(r, a, &c->file_path);
             break;
         case 2: /* deprecated; any value goes */
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i64(&f, I64_ANY, &c->file_offset);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i64(&f, I64_ANY, &c->file_offset);
             break;
         case 3:
             if (want(&f, PQ_TT_STRUCT)) {
@@ -1185,20 +1160,16 @@ static int parse_column_chunk(pq_tr *r, ls_arena *a, pq_column_chunk *c)
             }
             break;
         case 4:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i64(&f, I64_NONNEG, &c->offset_index_offset);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i64(&f, I64_NONNEG, &c->offset_index_offset);
             break;
         case 5:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_NONNEG, &c->offset_index_length);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_NONNEG, &c->offset_index_length);
             break;
         case 6:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i64(&f, I64_NONNEG, &c->column_index_offset);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i64(&f, I64_NONNEG, &c->column_index_offset);
             break;
         case 7:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_NONNEG, &c->column_index_length);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_NONNEG, &c->column_index_length);
             break;
         case 8: /* ColumnCryptoMetaData: we only note that the column is encrypted */
             if (want(&f, PQ_TT_STRUCT)) {
@@ -1215,8 +1186,7 @@ static int parse_column_chunk(pq_tr *r, ls_arena *a, pq_column_chunk *c)
     return fields_end(&f);
 }
 
-SDESC(D_SORT, "SortingColumn", B(1) | B(2) | B(3), NULL, "column_idx", "descending",
-      "nulls_first");
+SDESC(D_SORT, "SortingColumn", B(1) | B(2) | B(3), NULL, "column_idx", "descending", "nulls_first");
 
 static int parse_sorting_column(pq_tr *r, pq_sorting_column *s)
 {
@@ -1226,16 +1196,13 @@ static int parse_sorting_column(pq_tr *r, pq_sorting_column *s)
     while (fields_next(&f)) {
         switch (f.id) {
         case 1:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_NONNEG, &s->column_idx);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_NONNEG, &s->column_idx);
             break;
         case 2:
-            if (want(&f, PQ_TT_TRUE))
-                s->descending = rd_bool(&f);
+            if (want(&f, PQ_TT_TRUE)) s->descending = rd_bool(&f);
             break;
         case 3:
-            if (want(&f, PQ_TT_TRUE))
-                s->nulls_first = rd_bool(&f);
+            if (want(&f, PQ_TT_TRUE)) s->nulls_first = rd_bool(&f);
             break;
         default:
             skip_field(&f);
@@ -1258,26 +1225,23 @@ static int parse_row_group(pq_tr *r, ls_arena *a, pq_row_group *g)
         case 1:
             if (want(&f, PQ_TT_LIST)) {
                 /* a ColumnChunk has at least file_offset (2 bytes) and STOP */
-                g->columns = rd_list(&f, a, PQ_TT_STRUCT, 3, sizeof(pq_column_chunk),
-                                     &g->n_columns);
+                g->columns =
+                    rd_list(&f, a, PQ_TT_STRUCT, 3, sizeof(pq_column_chunk), &g->n_columns);
                 EACH(f, g->n_columns, parse_column_chunk(r, a, &g->columns[f.idx]));
             }
             break;
         case 2:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i64(&f, I64_NONNEG, &g->total_byte_size);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i64(&f, I64_NONNEG, &g->total_byte_size);
             break;
         case 3:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i64(&f, I64_NONNEG, &g->num_rows);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i64(&f, I64_NONNEG, &g->num_rows);
             break;
         case 4:
             if (want(&f, PQ_TT_LIST)) {
                 /* column_idx (2 bytes), two bools (1 byte each) and STOP */
                 g->sorting_columns = rd_list(&f, a, PQ_TT_STRUCT, 5, sizeof(pq_sorting_column),
                                              &g->n_sorting_columns);
-                EACH(f, g->n_sorting_columns,
-                     parse_sorting_column(r, &g->sorting_columns[f.idx]));
+                EACH(f, g->n_sorting_columns, parse_sorting_column(r, &g->sorting_columns[f.idx]));
             }
             break;
         case 5:
@@ -1309,6 +1273,8 @@ static int parse_row_group(pq_tr *r, ls_arena *a, pq_row_group *g)
 SDESC(D_CORDER, "ColumnOrder", 0, NULL, "TYPE_ORDER", "IEEE_754_TOTAL_ORDER",
       "INT96_TIMESTAMP_ORDER");
 
+/* *order = 1 for TYPE_ORDER, 0 for any other (or no) member. */
+
 static int parse_column_order(pq_tr *r, int32_t *order)
 {
     fields f;
@@ -1316,12 +1282,10 @@ static int parse_column_order(pq_tr *r, int32_t *order)
     fields_init(&f, r, &D_CORDER);
     while (fields_next(&f)) {
         switch (f.id) {
-        case 1:
-        case 2:
-        case 3:
+        case 1: /* TYPE_ORDER */
             if (want(&f, PQ_TT_STRUCT)) {
                 f.rc = pq_tr_skip(r, PQ_TT_STRUCT);
-                *order = f.id;
+                *order = 1;
             }
             break;
         default:
@@ -1343,41 +1307,37 @@ static int parse_file_meta(pq_tr *r, ls_arena *a, pq_file_meta *m)
     while (fields_next(&f)) {
         switch (f.id) {
         case 1:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_ANY, &m->version);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_ANY, &m->version);
             break;
         case 2:
             if (want(&f, PQ_TT_LIST)) {
                 /* a SchemaElement has at least a name (2 bytes) and STOP */
-                m->schema = rd_list(&f, a, PQ_TT_STRUCT, 3, sizeof(pq_schema_element),
-                                    &m->n_schema);
+                m->schema =
+                    rd_list(&f, a, PQ_TT_STRUCT, 3, sizeof(pq_schema_element), &m->n_schema);
                 EACH(f, m->n_schema, parse_schema_element(r, a, &m->schema[f.idx]));
             }
             break;
         case 3:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i64(&f, I64_NONNEG, &m->num_rows);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i64(&f, I64_NONNEG, &m->num_rows);
             break;
         case 4:
             if (want(&f, PQ_TT_LIST)) {
                 /* columns list (2 bytes), total_byte_size (2), num_rows (2) and STOP */
-                m->row_groups = rd_list(&f, a, PQ_TT_STRUCT, 7, sizeof(pq_row_group),
-                                        &m->n_row_groups);
+                m->row_groups =
+                    rd_list(&f, a, PQ_TT_STRUCT, 7, sizeof(pq_row_group), &m->n_row_groups);
                 EACH(f, m->n_row_groups, parse_row_group(r, a, &m->row_groups[f.idx]));
             }
             break;
         case 5:
-            if (want(&f, PQ_TT_LIST))
-                rd_kv_list(&f, a, &m->n_kv, &m->kv);
+            if (want(&f, PQ_TT_LIST)) rd_kv_list(&f, a, &m->n_kv, &m->kv);
             break;
         case 6:
-            if (want(&f, PQ_TT_BINARY))
-                f.rc = rd_str(r, a, &m->created_by);
+            if (want(&f, PQ_TT_BINARY)) f.rc = rd_str(r, a, &m->created_by);
             break;
         case 7:
             if (want(&f, PQ_TT_LIST)) {
-                m->column_orders = rd_list(&f, a, PQ_TT_STRUCT, 1, sizeof(int32_t),
-                                           &m->n_column_orders);
+                m->column_orders =
+                    rd_list(&f, a, PQ_TT_STRUCT, 1, sizeof(int32_t), &m->n_column_orders);
                 EACH(f, m->n_column_orders, parse_column_order(r, &m->column_orders[f.idx]));
             }
             break;
@@ -1405,20 +1365,16 @@ static int parse_data_page_header(pq_tr *r, ls_arena *a, pq_data_page_header *h)
     while (fields_next(&f)) {
         switch (f.id) {
         case 1:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_NONNEG, &h->num_values);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_NONNEG, &h->num_values);
             break;
         case 2:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_ANY, &h->encoding);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_ANY, &h->encoding);
             break;
         case 3:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_ANY, &h->definition_level_encoding);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_ANY, &h->definition_level_encoding);
             break;
         case 4:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_ANY, &h->repetition_level_encoding);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_ANY, &h->repetition_level_encoding);
             break;
         case 5:
             if (want(&f, PQ_TT_STRUCT)) {
@@ -1443,12 +1399,10 @@ static int parse_dictionary_page_header(pq_tr *r, pq_dictionary_page_header *h)
     while (fields_next(&f)) {
         switch (f.id) {
         case 1:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_NONNEG, &h->num_values);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_NONNEG, &h->num_values);
             break;
         case 2:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_ANY, &h->encoding);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_ANY, &h->encoding);
             break;
         case 3:
             if (want(&f, PQ_TT_TRUE)) {
@@ -1476,20 +1430,16 @@ static int parse_data_page_header_v2(pq_tr *r, ls_arena *a, pq_data_page_header_
     while (fields_next(&f)) {
         switch (f.id) {
         case 1:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_NONNEG, &h->num_values);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_NONNEG, &h->num_values);
             break;
         case 2:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_NONNEG, &h->num_nulls);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_NONNEG, &h->num_nulls);
             break;
         case 3:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_NONNEG, &h->num_rows);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_NONNEG, &h->num_rows);
             break;
         case 4:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_ANY, &h->encoding);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_ANY, &h->encoding);
             break;
         case 5:
             if (want(&f, PQ_TT_I32))
@@ -1500,8 +1450,7 @@ static int parse_data_page_header_v2(pq_tr *r, ls_arena *a, pq_data_page_header_
                 f.rc = rd_i32(&f, I32_NONNEG, &h->repetition_levels_byte_length);
             break;
         case 7:
-            if (want(&f, PQ_TT_TRUE))
-                h->is_compressed = rd_bool(&f);
+            if (want(&f, PQ_TT_TRUE)) h->is_compressed = rd_bool(&f);
             break;
         case 8:
             if (want(&f, PQ_TT_STRUCT)) {
@@ -1528,16 +1477,13 @@ static int parse_page_header(pq_tr *r, ls_arena *a, pq_page_header *h)
     while (fields_next(&f)) {
         switch (f.id) {
         case 1:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_ANY, &h->type);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_ANY, &h->type);
             break;
         case 2:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_NONNEG, &h->uncompressed_page_size);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_NONNEG, &h->uncompressed_page_size);
             break;
         case 3:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_NONNEG, &h->compressed_page_size);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_NONNEG, &h->compressed_page_size);
             break;
         case 4:
             if (want(&f, PQ_TT_I32)) {
@@ -1581,16 +1527,13 @@ static int parse_page_location(pq_tr *r, pq_page_location *l)
     while (fields_next(&f)) {
         switch (f.id) {
         case 1:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i64(&f, I64_NONNEG, &l->offset);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i64(&f, I64_NONNEG, &l->offset);
             break;
         case 2:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_NONNEG, &l->compressed_page_size);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_NONNEG, &l->compressed_page_size);
             break;
         case 3:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i64(&f, I64_NONNEG, &l->first_row_index);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i64(&f, I64_NONNEG, &l->first_row_index);
             break;
         default:
             skip_field(&f);
@@ -1613,8 +1556,7 @@ static int parse_offset_index(pq_tr *r, ls_arena *a, pq_offset_index *oi)
                 /* three required fields (>= 2 bytes each) and STOP */
                 oi->page_locations = rd_list(&f, a, PQ_TT_STRUCT, 7, sizeof(pq_page_location),
                                              &oi->n_page_locations);
-                EACH(f, oi->n_page_locations,
-                     parse_page_location(r, &oi->page_locations[f.idx]));
+                EACH(f, oi->n_page_locations, parse_page_location(r, &oi->page_locations[f.idx]));
             }
             break;
         default:
@@ -1655,8 +1597,7 @@ static int parse_column_index(pq_tr *r, ls_arena *a, pq_column_index *ci)
             }
             break;
         case 4:
-            if (want(&f, PQ_TT_I32))
-                f.rc = rd_i32(&f, I32_ANY, &ci->boundary_order);
+            if (want(&f, PQ_TT_I32)) f.rc = rd_i32(&f, I32_ANY, &ci->boundary_order);
             break;
         case 5:
             if (want(&f, PQ_TT_LIST)) {
@@ -1666,8 +1607,7 @@ static int parse_column_index(pq_tr *r, ls_arena *a, pq_column_index *ci)
                  * datapage_v1-*-checksum.parquet); any negative entry drops the list */
                 ci->has_null_counts = true;
                 for (int32_t i = 0; !f.rc && i < n_counts; i++)
-                    if (ci->null_counts[i] < 0)
-                        ci->has_null_counts = false;
+                    if (ci->null_counts[i] < 0) ci->has_null_counts = false;
             }
             break;
         default: /* 6/7 level histograms, 8 nan_counts, newer fields */
@@ -1675,8 +1615,7 @@ static int parse_column_index(pq_tr *r, ls_arena *a, pq_column_index *ci)
         }
     }
     int rc = fields_end(&f);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     if (n_min != n_null || n_max != n_null || (ci->has_null_counts && n_counts != n_null))
         return pq_tr_fail(r, f.start,
                           "ColumnIndex: list lengths differ (null_pages %d, min_values %d, "
@@ -1695,8 +1634,7 @@ int pq_parse_file_meta(const uint8_t *p, size_t n, ls_arena *arena, pq_file_meta
     pq_file_meta m;
     pq_tr_init(&r, p, n, err);
     int rc = parse_file_meta(&r, arena, &m);
-    if (rc == LS_OK)
-        *out = m;
+    if (rc == LS_OK) *out = m;
     return rc;
 }
 
@@ -1709,8 +1647,7 @@ int pq_parse_page_header(const uint8_t *p, size_t n, ls_arena *arena, pq_page_he
     int rc = parse_page_header(&r, arena, &h);
     if (rc == LS_OK) {
         *out = h;
-        if (consumed)
-            *consumed = pq_tr_offset(&r);
+        if (consumed) *consumed = pq_tr_offset(&r);
     }
     return rc;
 }
@@ -1722,8 +1659,7 @@ int pq_parse_offset_index(const uint8_t *p, size_t n, ls_arena *arena, pq_offset
     pq_offset_index oi;
     pq_tr_init(&r, p, n, err);
     int rc = parse_offset_index(&r, arena, &oi);
-    if (rc == LS_OK)
-        *out = oi;
+    if (rc == LS_OK) *out = oi;
     return rc;
 }
 
@@ -1734,7 +1670,6 @@ int pq_parse_column_index(const uint8_t *p, size_t n, ls_arena *arena, pq_column
     pq_column_index ci;
     pq_tr_init(&r, p, n, err);
     int rc = parse_column_index(&r, arena, &ci);
-    if (rc == LS_OK)
-        *out = ci;
+    if (rc == LS_OK) *out = ci;
     return rc;
 }

@@ -13,7 +13,7 @@
 
 const char *pq_tt_name(unsigned t)
 {
-    static const char *const names[] = {"stop", "bool", "bool", "i8",   "i16",    "i32", "i64",
+    static const char *const names[] = {"stop",   "bool",   "bool", "i8",  "i16", "i32",    "i64",
                                         "double", "binary", "list", "set", "map", "struct", "uuid"};
     return t < sizeof names / sizeof names[0] ? names[t] : "invalid";
 }
@@ -38,8 +38,7 @@ void pq_tw_struct_begin(pq_tw *w)
 void pq_tw_struct_end(pq_tw *w)
 {
     ls_buf_putc(w->out, PQ_TT_STOP);
-    if (w->sp > 0)
-        w->last = w->stack[--w->sp];
+    if (w->sp > 0) w->last = w->stack[--w->sp];
 }
 
 void pq_tw_varint(pq_tw *w, uint64_t v)
@@ -85,8 +84,7 @@ void pq_tw_list(pq_tw *w, unsigned elem_type, uint32_t n)
 void pq_tw_map(pq_tw *w, unsigned key_type, unsigned val_type, uint32_t n)
 {
     pq_tw_varint(w, n);
-    if (n > 0)
-        ls_buf_putc(w->out, (uint8_t)(key_type << 4 | val_type));
+    if (n > 0) ls_buf_putc(w->out, (uint8_t)(key_type << 4 | val_type));
 }
 
 void pq_tw_field_bool(pq_tw *w, int16_t id, bool v)
@@ -134,8 +132,7 @@ void pq_tw_field_binary(pq_tw *w, int16_t id, const void *p, size_t n)
 
 void pq_tw_field_string(pq_tw *w, int16_t id, const char *s)
 {
-    if (!s)
-        s = "";
+    if (!s) s = "";
     pq_tw_field_binary(w, id, s, strlen(s));
 }
 
@@ -156,8 +153,7 @@ void pq_tw_field_list(pq_tw *w, int16_t id, unsigned elem_type, uint32_t n)
 void pq_tr_init(pq_tr *r, const uint8_t *p, size_t n, ls_error *err)
 {
     static const uint8_t empty[1] = {0};
-    if (!p)
-        p = empty, n = 0; /* keep pointer arithmetic defined */
+    if (!p) p = empty, n = 0; /* keep pointer arithmetic defined */
     r->base = p;
     r->p = p;
     r->end = p + n;
@@ -180,17 +176,36 @@ int pq_tr_fail(pq_tr *r, size_t off, const char *fmt, ...)
 
 int pq_tr_varint_slow(pq_tr *r, uint64_t *v)
 {
-    size_t off = pq_tr_offset(r);
     const uint8_t *p = r->p;
     uint64_t x = 0;
+    if (LS_LIKELY(r->end - p >= 10)) {
+        /* common case: no bounds checks needed for a varint of at most 10 bytes */
+        for (unsigned i = 0; i < 9; i++) {
+            unsigned b = p[i];
+            x |= (uint64_t)(b & 0x7f) << (7 * i);
+            if (!(b & 0x80)) {
+                r->p = p + i + 1;
+                *v = x;
+                return LS_OK;
+            }
+        }
+        if (p[9] <= 1) {
+            r->p = p + 10;
+            *v = x | (uint64_t)p[9] << 63;
+            return LS_OK;
+        }
+    }
+    /* near the end of the input, or malformed: the careful loop */
+    size_t off = pq_tr_offset(r);
+    x = 0;
     *v = 0;
     for (unsigned i = 0; i < 10; i++) {
         if (p >= r->end)
             return pq_tr_fail(r, off, "truncated varint (%u of at most 10 bytes present)", i);
         unsigned b = *p++;
         if (i == 9 && b > 1)
-            return pq_tr_fail(r, off, b & 0x80 ? "varint longer than 10 bytes"
-                                               : "varint overflows 64 bits");
+            return pq_tr_fail(
+                r, off, b & 0x80 ? "varint longer than 10 bytes" : "varint overflows 64 bits");
         x |= (uint64_t)(b & 0x7f) << (7 * i);
         if (!(b & 0x80)) {
             r->p = p;
@@ -201,16 +216,10 @@ int pq_tr_varint_slow(pq_tr *r, uint64_t *v)
     return pq_tr_fail(r, off, "varint longer than 10 bytes"); /* not reached */
 }
 
-int pq_tr_int_range(pq_tr *r, unsigned type, int64_t lo, int64_t hi, int64_t *v)
+int pq_tr_range_fail(pq_tr *r, size_t off, int64_t v, int64_t lo, int64_t hi)
 {
-    size_t off = pq_tr_offset(r);
-    int rc = pq_tr_int(r, type, v);
-    if (rc)
-        return rc;
-    if (LS_UNLIKELY(*v < lo || *v > hi))
-        return pq_tr_fail(r, off, "value %lld out of range [%lld, %lld]", (long long)*v,
-                          (long long)lo, (long long)hi);
-    return LS_OK;
+    return pq_tr_fail(r, off, "value %lld out of range [%lld, %lld]", (long long)v, (long long)lo,
+                      (long long)hi);
 }
 
 int pq_tr_binary(pq_tr *r, const uint8_t **p, uint32_t *n)
@@ -218,8 +227,7 @@ int pq_tr_binary(pq_tr *r, const uint8_t **p, uint32_t *n)
     size_t off = pq_tr_offset(r);
     uint64_t len;
     int rc = pq_tr_varint(r, &len);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     if (LS_UNLIKELY(len > pq_tr_left(r) || len > UINT32_MAX))
         return pq_tr_fail(r, off, "binary length %llu exceeds the %zu bytes left",
                           (unsigned long long)len, pq_tr_left(r));
@@ -232,8 +240,7 @@ int pq_tr_binary(pq_tr *r, const uint8_t **p, uint32_t *n)
 int pq_tr_field_slow(pq_tr *r, int16_t *last, int16_t *id, unsigned *type)
 {
     size_t off = pq_tr_offset(r);
-    if (r->p >= r->end)
-        return pq_tr_fail(r, off, "truncated struct (no field header or STOP)");
+    if (r->p >= r->end) return pq_tr_fail(r, off, "truncated struct (no field header or STOP)");
     unsigned b = *r->p;
     unsigned t = b & 15, d = b >> 4;
     if (b == 0) {
@@ -246,14 +253,12 @@ int pq_tr_field_slow(pq_tr *r, int16_t *last, int16_t *id, unsigned *type)
     r->p++;
     if (d) {
         int nid = (int)*last + (int)d;
-        if (nid > INT16_MAX)
-            return pq_tr_fail(r, off, "field id %d overflows i16", nid);
+        if (nid > INT16_MAX) return pq_tr_fail(r, off, "field id %d overflows i16", nid);
         *id = (int16_t)nid;
     } else {
         int64_t v;
         int rc = pq_tr_int_range(r, PQ_TT_I16, INT16_MIN, INT16_MAX, &v);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         *id = (int16_t)v;
     }
     *last = *id;
@@ -264,20 +269,17 @@ int pq_tr_field_slow(pq_tr *r, int16_t *last, int16_t *id, unsigned *type)
 int pq_tr_list(pq_tr *r, unsigned *elem, uint32_t *n)
 {
     size_t off = pq_tr_offset(r);
-    if (r->p >= r->end)
-        return pq_tr_fail(r, off, "truncated list header");
+    if (r->p >= r->end) return pq_tr_fail(r, off, "truncated list header");
     unsigned b = *r->p++;
     unsigned t = b & 15;
     uint64_t size = b >> 4;
     if (size == 15) {
         int rc = pq_tr_varint(r, &size);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         if (size > INT32_MAX)
             return pq_tr_fail(r, off, "list size %llu too large", (unsigned long long)size);
     }
-    if (t == PQ_TT_FALSE)
-        t = PQ_TT_BOOL;
+    if (t == PQ_TT_FALSE) t = PQ_TT_BOOL;
     if ((t == 0 && size > 0) || t > PQ_TT_UUID)
         return pq_tr_fail(r, off, "invalid list element type %u", t);
     /* every element takes at least one byte */
@@ -291,11 +293,9 @@ int pq_tr_list(pq_tr *r, unsigned *elem, uint32_t *n)
 
 int pq_tr_bool_elem(pq_tr *r, bool *v)
 {
-    if (r->p >= r->end)
-        return pq_tr_fail(r, pq_tr_offset(r), "truncated bool element");
+    if (r->p >= r->end) return pq_tr_fail(r, pq_tr_offset(r), "truncated bool element");
     unsigned b = *r->p;
-    if (b > 2)
-        return pq_tr_fail(r, pq_tr_offset(r), "invalid bool element 0x%02x", b);
+    if (b > 2) return pq_tr_fail(r, pq_tr_offset(r), "invalid bool element 0x%02x", b);
     r->p++;
     *v = b == 1;
     return LS_OK;
@@ -329,14 +329,12 @@ int pq_tr_skip_elems(pq_tr *r, unsigned elem, uint32_t n)
     case PQ_TT_I64:
         for (uint32_t i = 0; i < n; i++) {
             uint64_t v;
-            if ((rc = pq_tr_varint(r, &v)))
-                return rc;
+            if ((rc = pq_tr_varint(r, &v))) return rc;
         }
         return LS_OK;
     default:
         for (uint32_t i = 0; i < n; i++)
-            if ((rc = skip_value(r, elem, true)))
-                return rc;
+            if ((rc = skip_value(r, elem, true))) return rc;
         return LS_OK;
     }
 }
@@ -347,12 +345,9 @@ static int skip_struct(pq_tr *r)
     unsigned t;
     for (;;) {
         int rc = pq_tr_field(r, &last, &id, &t);
-        if (rc)
-            return rc;
-        if (t == PQ_TT_STOP)
-            return LS_OK;
-        if ((rc = skip_value(r, t, false)))
-            return rc;
+        if (rc) return rc;
+        if (t == PQ_TT_STOP) return LS_OK;
+        if ((rc = skip_value(r, t, false))) return rc;
     }
 }
 
@@ -361,24 +356,19 @@ static int skip_map(pq_tr *r)
     size_t off = pq_tr_offset(r);
     uint64_t n;
     int rc = pq_tr_varint(r, &n);
-    if (rc)
-        return rc;
-    if (n == 0)
-        return LS_OK;
+    if (rc) return rc;
+    if (n == 0) return LS_OK;
     if (n > pq_tr_left(r) / 2 || n > INT32_MAX) /* key and value take >= 1 byte each */
         return pq_tr_fail(r, off, "map of %llu entries but only %zu bytes left",
                           (unsigned long long)n, pq_tr_left(r));
     unsigned kv = *r->p++; /* n > 0 so at least 2 bytes were left */
     unsigned k = kv >> 4, v = kv & 15;
-    if (k == PQ_TT_FALSE)
-        k = PQ_TT_BOOL;
-    if (v == PQ_TT_FALSE)
-        v = PQ_TT_BOOL;
+    if (k == PQ_TT_FALSE) k = PQ_TT_BOOL;
+    if (v == PQ_TT_FALSE) v = PQ_TT_BOOL;
     if (k == 0 || k > PQ_TT_UUID || v == 0 || v > PQ_TT_UUID)
         return pq_tr_fail(r, off, "invalid map key/value types 0x%02x", kv);
     for (uint64_t i = 0; i < n; i++) {
-        if ((rc = skip_value(r, k, true)) || (rc = skip_value(r, v, true)))
-            return rc;
+        if ((rc = skip_value(r, k, true)) || (rc = skip_value(r, v, true))) return rc;
     }
     return LS_OK;
 }
@@ -422,8 +412,7 @@ static int skip_value(pq_tr *r, unsigned t, bool in_container)
             unsigned elem;
             uint32_t n;
             rc = pq_tr_list(r, &elem, &n);
-            if (!rc)
-                rc = pq_tr_skip_elems(r, elem, n);
+            if (!rc) rc = pq_tr_skip_elems(r, elem, n);
         }
         r->depth--;
         return rc;

@@ -171,8 +171,17 @@ static inline int pq_tr_int(pq_tr *r, unsigned type, int64_t *v)
     *v = pq_unzigzag64(u);
     return rc;
 }
+int pq_tr_range_fail(pq_tr *r, size_t off, int64_t v, int64_t lo, int64_t hi);
 /* pq_tr_int, then checks lo <= value <= hi ("value X out of range [lo, hi]"). */
-int pq_tr_int_range(pq_tr *r, unsigned type, int64_t lo, int64_t hi, int64_t *v);
+static inline int pq_tr_int_range(pq_tr *r, unsigned type, int64_t lo, int64_t hi, int64_t *v)
+{
+    const uint8_t *start = r->p;
+    int rc = pq_tr_int(r, type, v);
+    if (LS_UNLIKELY(rc)) return rc;
+    if (LS_UNLIKELY(*v < lo || *v > hi))
+        return pq_tr_range_fail(r, (size_t)(start - r->base), *v, lo, hi);
+    return LS_OK;
+}
 
 /* Binary/string: *p points into the input range (not copied). */
 int pq_tr_binary(pq_tr *r, const uint8_t **p, uint32_t *n);

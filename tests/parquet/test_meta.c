@@ -36,8 +36,7 @@ static bool bytes_eq(pq_bytes a, pq_bytes b)
 
 static bool str_eq(const char *a, const char *b)
 {
-    if (!a || !b)
-        return a == b;
+    if (!a || !b) return a == b;
     return strcmp(a, b) == 0;
 }
 
@@ -68,8 +67,7 @@ static void cmp_stats(const pq_statistics *a, const pq_statistics *b, const char
 static void cmp_logical(const pq_logical *a, const pq_logical *b, const char *where)
 {
     CHECKF(a->kind == b->kind, "%s logical kind %d vs %d", where, a->kind, b->kind);
-    if (a->kind != b->kind)
-        return;
+    if (a->kind != b->kind) return;
     if (a->kind == PQ_LT_DECIMAL)
         CHECKF(a->scale == b->scale && a->precision == b->precision, "%s decimal", where);
     if (a->kind == PQ_LT_TIME || a->kind == PQ_LT_TIMESTAMP)
@@ -95,8 +93,7 @@ static void cmp_schema(const pq_schema_element *a, const pq_schema_element *b, i
 #undef SE
     CHECKF(str_eq(a->name ? a->name : "", b->name), "%s name", w);
     CHECKF(a->has_logical == b->has_logical, "%s has_logical", w);
-    if (a->has_logical && b->has_logical)
-        cmp_logical(&a->logical, &b->logical, w);
+    if (a->has_logical && b->has_logical) cmp_logical(&a->logical, &b->logical, w);
 }
 
 static void cmp_kvs(int32_t na, const pq_kv *a, int32_t nb, const pq_kv *b, const char *w)
@@ -128,8 +125,7 @@ static void cmp_cmd(const pq_column_meta *a, const pq_column_meta *b, const char
     OPT(has_bloom_filter_length, bloom_filter_length);
 #undef OPT
     CHECKF(a->has_statistics == b->has_statistics, "%s has_statistics", w);
-    if (a->has_statistics && b->has_statistics)
-        cmp_stats(&a->statistics, &b->statistics, w);
+    if (a->has_statistics && b->has_statistics) cmp_stats(&a->statistics, &b->statistics, w);
     CHECKF(a->n_encoding_stats == b->n_encoding_stats, "%s n_encoding_stats", w);
     for (int i = 0; i < a->n_encoding_stats && i < b->n_encoding_stats; i++)
         CHECKF(a->encoding_stats[i].page_type == b->encoding_stats[i].page_type &&
@@ -143,8 +139,7 @@ static void cmp_chunk(const pq_column_chunk *a, const pq_column_chunk *b, const 
     CHECKF(str_eq(a->file_path, b->file_path), "%s file_path", w);
     CHECKF(a->file_offset == b->file_offset, "%s file_offset", w);
     CHECKF(a->has_meta_data == b->has_meta_data, "%s has_meta_data", w);
-    if (a->has_meta_data && b->has_meta_data)
-        cmp_cmd(&a->meta_data, &b->meta_data, w);
+    if (a->has_meta_data && b->has_meta_data) cmp_cmd(&a->meta_data, &b->meta_data, w);
     CHECKF(a->has_offset_index == b->has_offset_index &&
                (!a->has_offset_index || (a->offset_index_offset == b->offset_index_offset &&
                                          a->offset_index_length == b->offset_index_length)),
@@ -175,10 +170,10 @@ static void cmp_rg(const pq_row_group *a, const pq_row_group *b, int gi)
     CHECKF(a->has_file_offset == b->has_file_offset &&
                (!a->has_file_offset || a->file_offset == b->file_offset),
            "rg[%d] file_offset", gi);
-    CHECKF(a->has_total_compressed_size == b->has_total_compressed_size &&
-               (!a->has_total_compressed_size ||
-                a->total_compressed_size == b->total_compressed_size),
-           "rg[%d] tcs", gi);
+    CHECKF(
+        a->has_total_compressed_size == b->has_total_compressed_size &&
+            (!a->has_total_compressed_size || a->total_compressed_size == b->total_compressed_size),
+        "rg[%d] tcs", gi);
     CHECKF(a->has_ordinal == b->has_ordinal && (!a->has_ordinal || a->ordinal == b->ordinal),
            "rg[%d] ordinal", gi);
 }
@@ -269,9 +264,9 @@ static void fill_stats(pq_statistics *s, int variant)
 }
 
 static const int k_kinds[] = {
-    PQ_LT_STRING,  PQ_LT_MAP,     PQ_LT_LIST,    PQ_LT_ENUM,    PQ_LT_DECIMAL,   PQ_LT_DATE,
-    PQ_LT_TIME,    PQ_LT_TIMESTAMP, PQ_LT_INTEGER, PQ_LT_UNKNOWN, PQ_LT_JSON,    PQ_LT_BSON,
-    PQ_LT_UUID,    PQ_LT_FLOAT16, PQ_LT_VARIANT, PQ_LT_GEOMETRY, PQ_LT_GEOGRAPHY, PQ_LT_NONE,
+    PQ_LT_STRING, PQ_LT_MAP,       PQ_LT_LIST,    PQ_LT_ENUM,     PQ_LT_DECIMAL,   PQ_LT_DATE,
+    PQ_LT_TIME,   PQ_LT_TIMESTAMP, PQ_LT_INTEGER, PQ_LT_UNKNOWN,  PQ_LT_JSON,      PQ_LT_BSON,
+    PQ_LT_UUID,   PQ_LT_FLOAT16,   PQ_LT_VARIANT, PQ_LT_GEOMETRY, PQ_LT_GEOGRAPHY, PQ_LT_NONE,
 };
 #define N_KINDS ((int)(sizeof k_kinds / sizeof k_kinds[0]))
 
@@ -341,7 +336,8 @@ static pq_file_meta build_meta(ls_arena *a, int n_leaves, int n_rg)
     for (int gi = 0; gi < n_rg; gi++) {
         pq_row_group *rg = &m.row_groups[gi];
         rg->n_columns = n_leaves;
-        rg->columns = ls_arena_calloc(a, sizeof(pq_column_chunk) * (size_t)(n_leaves ? n_leaves : 1));
+        rg->columns =
+            ls_arena_calloc(a, sizeof(pq_column_chunk) * (size_t)(n_leaves ? n_leaves : 1));
         for (int i = 0; i < n_leaves; i++) {
             pq_column_chunk *c = &rg->columns[i];
             c->file_path = (i % 7 == 3) ? "other/file.parquet" : NULL;
@@ -420,7 +416,7 @@ static pq_file_meta build_meta(ls_arena *a, int n_leaves, int n_rg)
     m.n_column_orders = n_leaves;
     m.column_orders = ls_arena_alloc(a, sizeof(int32_t) * (size_t)(n_leaves ? n_leaves : 1));
     for (int i = 0; i < n_leaves; i++)
-        m.column_orders[i] = i % 9 == 4 ? 0 : 1 + i % 3;
+        m.column_orders[i] = i % 9 == 4 ? 0 : 1;
     return m;
 }
 
@@ -434,8 +430,7 @@ static void roundtrip_fmd(const pq_file_meta *m, ls_buf *out)
     ls_buf_reset(out);
     pq_write_file_meta(out, m);
     CHECK_OK(pq_parse_file_meta(out->data, out->len, &a, &back, &err), &err);
-    if (err.code == LS_OK)
-        cmp_fmd(m, &back);
+    if (err.code == LS_OK) cmp_fmd(m, &back);
     /* writing the parsed struct gives the same bytes */
     ls_buf again = {0};
     if (err.code == LS_OK) {
@@ -557,8 +552,8 @@ static void test_roundtrip_page_index(void)
         /* OffsetIndex */
         pq_offset_index oi = {n, ls_arena_alloc(&a, sizeof(pq_page_location) * (size_t)(n + 1))};
         for (int i = 0; i < n; i++)
-            oi.page_locations[i] = (pq_page_location){4 + (int64_t)i * 1048576, 1048576 + i,
-                                                      (int64_t)i * 20000};
+            oi.page_locations[i] =
+                (pq_page_location){4 + (int64_t)i * 1048576, 1048576 + i, (int64_t)i * 20000};
         ls_buf_reset(&buf);
         pq_write_offset_index(&buf, &oi);
         pq_offset_index oi2;
@@ -595,8 +590,7 @@ static void test_roundtrip_page_index(void)
             CHECK(ci2.null_pages[i] == ci.null_pages[i]);
             CHECK(bytes_eq(ci2.min_values[i], ci.min_values[i]));
             CHECK(bytes_eq(ci2.max_values[i], ci.max_values[i]));
-            if (ci.has_null_counts)
-                CHECK(ci2.null_counts[i] == ci.null_counts[i]);
+            if (ci.has_null_counts) CHECK(ci2.null_counts[i] == ci.null_counts[i]);
         }
     }
     ls_buf_free(&buf);
@@ -679,8 +673,8 @@ static void test_thrift_varint_zigzag(void)
 {
     CHECK(pq_zigzag64(0) == 0 && pq_zigzag64(-1) == 1 && pq_zigzag64(1) == 2);
     CHECK(pq_zigzag64(INT64_MIN) == UINT64_MAX && pq_zigzag64(INT64_MAX) == UINT64_MAX - 1);
-    static const int64_t vals[] = {0,         1,         -1,        63,        -64,
-                                   64,        -65,       INT32_MAX, INT32_MIN, INT64_MAX,
+    static const int64_t vals[] = {0,         1,         -1,          63,        -64,
+                                   64,        -65,       INT32_MAX,   INT32_MIN, INT64_MAX,
                                    INT64_MIN, 1LL << 35, -(1LL << 35)};
     ls_buf buf = {0};
     pq_tw w;
@@ -740,10 +734,8 @@ static void test_thrift_lists(void)
         pq_tw_list(&w, PQ_TT_I32, sizes[s]);
         for (uint32_t i = 0; i < sizes[s]; i++)
             pq_tw_i32(&w, (int32_t)(i % 2 ? -(int32_t)i : (int32_t)i * 1000));
-        if (sizes[s] == 14)
-            CHECK(buf.data[0] == 0xE5);
-        if (sizes[s] == 15)
-            CHECK(buf.data[0] == 0xF5 && buf.data[1] == 15);
+        if (sizes[s] == 14) CHECK(buf.data[0] == 0xE5);
+        if (sizes[s] == 15) CHECK(buf.data[0] == 0xF5 && buf.data[1] == 15);
         pq_tr r;
         pq_tr_init(&r, buf.data, buf.len, &err);
         unsigned elem;
@@ -874,8 +866,7 @@ static void write_junk_field(pq_tw *w, int16_t id, int depth)
     pq_tw_map(w, PQ_TT_BOOL, PQ_TT_I8, 1);
     ls_buf_putc(w->out, 1);
     ls_buf_putc(w->out, 0x7f);
-    if (depth > 0)
-        write_junk_field(w, 300, depth - 1);
+    if (depth > 0) write_junk_field(w, 300, depth - 1);
     pq_tw_struct_end(w);
 }
 
@@ -1022,9 +1013,53 @@ static void test_logical_unknown_members(void)
     ls_arena_free(&a);
 }
 
+static void test_column_orders(void)
+{
+    ls_arena a;
+    ls_error err = {0};
+    ls_buf buf = {0};
+    pq_tw w;
+    ls_arena_init(&a, 0);
+    pq_tw_init(&w, &buf);
+    pq_tw_struct_begin(&w);
+    pq_tw_field_i32(&w, 1, 1);
+    write_min_schema(&w);
+    pq_tw_field_i64(&w, 3, 0);
+    pq_tw_field_list(&w, 4, PQ_TT_STRUCT, 0);
+    static const int16_t members[] = {1, 2, 3, 0, 7, 1};
+    pq_tw_field_list(&w, 7, PQ_TT_STRUCT, 6);
+    for (int i = 0; i < 6; i++) {
+        pq_tw_struct_begin(&w);
+        if (members[i]) {
+            pq_tw_field_struct(&w, members[i]);
+            pq_tw_struct_end(&w);
+        }
+        pq_tw_struct_end(&w);
+    }
+    pq_tw_struct_end(&w);
+    pq_file_meta m;
+    CHECK_OK(pq_parse_file_meta(buf.data, buf.len, &a, &m, &err), &err);
+    CHECK(m.n_column_orders == 6);
+    static const int32_t expect[] = {1, 0, 0, 0, 0, 1};
+    for (int i = 0; i < 6 && i < m.n_column_orders; i++)
+        CHECKF(m.column_orders[i] == expect[i], "order %d = %d", i, m.column_orders[i]);
+    ls_buf_free(&buf);
+    ls_arena_free(&a);
+}
+
 /* Footer with one row group / one chunk; knobs select corruptions. */
-enum { K_NONE, K_BAD_TYPE, K_NO_NAME, K_NEG_ROWS, K_NO_NUM_VALUES, K_WRONG_OPT_TYPE,
-       K_WRONG_REQ_TYPE, K_CRYPTO, K_DUP_FIELD, K_COUNT };
+enum {
+    K_NONE,
+    K_BAD_TYPE,
+    K_NO_NAME,
+    K_NEG_ROWS,
+    K_NO_NUM_VALUES,
+    K_WRONG_OPT_TYPE,
+    K_WRONG_REQ_TYPE,
+    K_CRYPTO,
+    K_DUP_FIELD,
+    K_COUNT
+};
 
 static void write_knob_footer(ls_buf *buf, int knob)
 {
@@ -1040,8 +1075,7 @@ static void write_knob_footer(ls_buf *buf, int knob)
     pq_tw_struct_begin(&w);
     pq_tw_field_i32(&w, 1, knob == K_BAD_TYPE ? -7 : PQ_INT32);
     pq_tw_field_i32(&w, 3, PQ_OPTIONAL);
-    if (knob != K_NO_NAME)
-        pq_tw_field_string(&w, 4, "Handle");
+    if (knob != K_NO_NAME) pq_tw_field_string(&w, 4, "Handle");
     pq_tw_struct_end(&w);
     pq_tw_field_i64(&w, 3, knob == K_NEG_ROWS ? -1 : 34);
     pq_tw_field_list(&w, 4, PQ_TT_STRUCT, 1);
@@ -1063,8 +1097,7 @@ static void write_knob_footer(ls_buf *buf, int knob)
     pq_tw_field_i64(&w, 6, 100);
     pq_tw_field_i64(&w, 7, 80);
     pq_tw_field_i64(&w, 9, 4);
-    if (knob == K_DUP_FIELD)
-        pq_tw_field_i64(&w, 9, 8); /* repeated field: the last one wins */
+    if (knob == K_DUP_FIELD) pq_tw_field_i64(&w, 9, 8); /* repeated field: the last one wins */
     if (knob == K_WRONG_OPT_TYPE) { /* dict-page-offset-zero.parquet: field 15 is a list */
         pq_tw_field_list(&w, 15, PQ_TT_I16, 2);
         pq_tw_i32(&w, 1);
@@ -1121,8 +1154,7 @@ static void test_semantic_checks(void)
             CHECKF(strstr(err.msg, "at offset") != NULL, "knob %d: %s", k, err.msg);
         } else {
             CHECK_OK(rc, &err);
-            if (rc)
-                continue;
+            if (rc) continue;
             CHECK(m.n_row_groups == 1 && m.row_groups[0].n_columns == 1);
             const pq_column_chunk *c = &m.row_groups[0].columns[0];
             CHECK(c->has_meta_data && c->meta_data.num_values == 34);
@@ -1251,8 +1283,7 @@ static int parse_all(const uint8_t *p, size_t n, ls_arena *a)
     if (pq_parse_file_meta(p, n, a, &fm, &err) == LS_OK) {
         ok++;
         pq_write_file_meta(&b1, &fm);
-        CHECKF(pq_parse_file_meta(b1.data, b1.len, a, &fm2, &err) == LS_OK, "reparse: %s",
-               err.msg);
+        CHECKF(pq_parse_file_meta(b1.data, b1.len, a, &fm2, &err) == LS_OK, "reparse: %s", err.msg);
         pq_write_file_meta(&b2, &fm2);
         CHECK(b1.len == b2.len && memcmp(b1.data, b2.data, b1.len) == 0);
     } else {
@@ -1503,8 +1534,7 @@ typedef struct corpus_stats {
 static uint8_t *read_file(const char *path, size_t *n)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     if (fseek(f, 0, SEEK_END) != 0) {
         fclose(f);
         return NULL;
@@ -1530,18 +1560,15 @@ static uint8_t *read_file(const char *path, size_t *n)
 static bool walk_schema(const pq_file_meta *m, int *i, int depth, int32_t *leaf_types,
                         int *n_leaves)
 {
-    if (*i >= m->n_schema || depth > 100)
-        return false;
+    if (*i >= m->n_schema || depth > 100) return false;
     const pq_schema_element *e = &m->schema[(*i)++];
     if (!e->has_num_children || (depth > 0 && e->num_children == 0 && e->has_type)) {
-        if (!e->has_type)
-            return false;
+        if (!e->has_type) return false;
         leaf_types[(*n_leaves)++] = e->type;
         return true;
     }
     for (int32_t c = 0; c < e->num_children; c++)
-        if (!walk_schema(m, i, depth + 1, leaf_types, n_leaves))
-            return false;
+        if (!walk_schema(m, i, depth + 1, leaf_types, n_leaves)) return false;
     return true;
 }
 
@@ -1564,8 +1591,8 @@ static bool walk_pages(const uint8_t *file, size_t footer_start, const pq_column
     if (cm->total_compressed_size <= (int64_t)footer_start - start) {
         end = start + cm->total_compressed_size;
     } else {
-        printf("NOTE %s col %d: chunk at %lld + %lld runs into the footer; walking to %lld\n",
-               path, col, (long long)start, (long long)cm->total_compressed_size,
+        printf("NOTE %s col %d: chunk at %lld + %lld runs into the footer; walking to %lld\n", path,
+               col, (long long)start, (long long)cm->total_compressed_size,
                (long long)footer_start);
         st->page_notes++;
     }
@@ -1575,21 +1602,17 @@ static bool walk_pages(const uint8_t *file, size_t footer_start, const pq_column
         ls_error err;
         size_t used = 0;
         if (pq_parse_page_header(file + pos, (size_t)(end - pos), a, &h, &used, &err) != LS_OK) {
-            printf("NOTE %s col %d: page header at %lld: %s\n", path, col, (long long)pos,
-                       err.msg);
+            printf("NOTE %s col %d: page header at %lld: %s\n", path, col, (long long)pos, err.msg);
             return false;
         }
         st->pages_walked++;
-        if (h.has_data_page_header)
-            values += h.data_page_header.num_values;
-        if (h.has_data_page_header_v2)
-            values += h.data_page_header_v2.num_values;
+        if (h.has_data_page_header) values += h.data_page_header.num_values;
+        if (h.has_data_page_header_v2) values += h.data_page_header_v2.num_values;
         pos += (int64_t)used + h.compressed_page_size;
     }
     if (values != cm->num_values || pos != end) {
-        printf("NOTE %s col %d: pages hold %lld values (chunk says %lld), end %lld vs %lld\n",
-                   path, col, (long long)values, (long long)cm->num_values, (long long)pos,
-                   (long long)end);
+        printf("NOTE %s col %d: pages hold %lld values (chunk says %lld), end %lld vs %lld\n", path,
+               col, (long long)values, (long long)cm->num_values, (long long)pos, (long long)end);
         st->page_notes++;
     }
     return true;
@@ -1604,8 +1627,7 @@ static void check_page_index(const uint8_t *file, size_t footer_start, const pq_
         pq_offset_index oi;
         int rc = pq_parse_offset_index(file + c->offset_index_offset,
                                        (size_t)c->offset_index_length, a, &oi, &err);
-        if (must_parse)
-            CHECKF(rc == LS_OK, "%s col %d offset index: %s", path, col, err.msg);
+        if (must_parse) CHECKF(rc == LS_OK, "%s col %d offset index: %s", path, col, err.msg);
         for (int i = 1; rc == LS_OK && i < oi.n_page_locations; i++)
             if (oi.page_locations[i].offset <= oi.page_locations[i - 1].offset && must_parse)
                 printf("NOTE %s col %d: offset index not increasing\n", path, col);
@@ -1615,8 +1637,7 @@ static void check_page_index(const uint8_t *file, size_t footer_start, const pq_
         pq_column_index ci;
         int rc = pq_parse_column_index(file + c->column_index_offset,
                                        (size_t)c->column_index_length, a, &ci, &err);
-        if (must_parse)
-            CHECKF(rc == LS_OK, "%s col %d column index: %s", path, col, err.msg);
+        if (must_parse) CHECKF(rc == LS_OK, "%s col %d column index: %s", path, col, err.msg);
     }
 }
 
@@ -1672,10 +1693,9 @@ static void corpus_file(const char *path, bool valid, corpus_stats *st)
     /* structure: schema tree, leaves vs columns, row counts */
     int32_t *leaf_types = malloc(sizeof(int32_t) * (size_t)(m.n_schema + 1));
     int n_leaves = 0, idx = 0;
-    bool tree_ok = m.n_schema > 0 && walk_schema(&m, &idx, 0, leaf_types, &n_leaves) &&
-                   idx == m.n_schema;
-    if (valid)
-        CHECKF(tree_ok, "%s: malformed schema tree", path);
+    bool tree_ok =
+        m.n_schema > 0 && walk_schema(&m, &idx, 0, leaf_types, &n_leaves) && idx == m.n_schema;
+    if (valid) CHECKF(tree_ok, "%s: malformed schema tree", path);
     int64_t rows = 0;
     for (int g = 0; g < m.n_row_groups; g++) {
         const pq_row_group *rg = &m.row_groups[g];
@@ -1692,12 +1712,10 @@ static void corpus_file(const char *path, bool valid, corpus_stats *st)
             }
             const pq_column_meta *cm = &cc->meta_data;
             if (valid && tree_ok && c < n_leaves)
-                CHECKF(cm->type == leaf_types[c], "%s rg %d col %d: type %d vs leaf %d", path, g,
-                       c, cm->type, leaf_types[c]);
-            if (valid)
-                CHECKF(cm->n_path >= 1, "%s rg %d col %d: empty path", path, g, c);
-            if (m.has_encryption_algorithm)
-                continue;
+                CHECKF(cm->type == leaf_types[c], "%s rg %d col %d: type %d vs leaf %d", path, g, c,
+                       cm->type, leaf_types[c]);
+            if (valid) CHECKF(cm->n_path >= 1, "%s rg %d col %d: empty path", path, g, c);
+            if (m.has_encryption_algorithm) continue;
             if (!walk_pages(file, footer_start, cm, path, c, &a, st) && valid) {
                 CHECKF(0, "%s rg %d col %d: page header failed to parse", path, g, c);
             }
@@ -1705,8 +1723,8 @@ static void corpus_file(const char *path, bool valid, corpus_stats *st)
         }
     }
     if (rows != m.num_rows && valid)
-        printf("NOTE %s: num_rows %lld but row groups sum to %lld\n", path,
-               (long long)m.num_rows, (long long)rows);
+        printf("NOTE %s: num_rows %lld but row groups sum to %lld\n", path, (long long)m.num_rows,
+               (long long)rows);
     if (m.has_encryption_algorithm)
         printf("NOTE %s: plaintext footer of an encrypted file (pages not walked)\n", path);
     free(leaf_types);
@@ -1731,16 +1749,14 @@ static void corpus_dir(const char *dir, bool valid, corpus_stats *st, int depth)
 {
     DIR *d = opendir(dir);
     if (!d || depth > 8) {
-        if (d)
-            closedir(d);
+        if (d) closedir(d);
         return;
     }
     char **names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
+        if (de->d_name[0] == '.') continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             names = realloc(names, cap * sizeof *names);
@@ -1748,8 +1764,7 @@ static void corpus_dir(const char *dir, bool valid, corpus_stats *st, int depth)
         names[n++] = ls_xasprintf("%s/%s", dir, de->d_name);
     }
     closedir(d);
-    if (n)
-        qsort(names, n, sizeof *names, cmp_str);
+    if (n) qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n; i++) {
         struct stat sb;
         if (stat(names[i], &sb) == 0 && S_ISDIR(sb.st_mode))
@@ -1782,9 +1797,10 @@ static void test_corpus(void)
         corpus_dir(bad, false, &st, 0);
         CHECKF(valid_failed == 0, "%d valid corpus footers failed", valid_failed);
         CHECK(st.parsed > 100);
-        printf("SUMMARY corpus footers: %d parsed, %d failed (%d encrypted skipped, %d page "
-               "headers walked, %d page notes)\n",
-               st.parsed, st.failed, st.encrypted, st.pages_walked, st.page_notes);
+        printf("NOTE corpus: %d encrypted footers skipped, %d page headers walked, %d page "
+               "notes\n",
+               st.encrypted, st.pages_walked, st.page_notes);
+        printf("SUMMARY corpus footers: %d parsed, %d failed\n", st.parsed, st.failed);
     }
     free(data);
     free(bad);
@@ -1803,6 +1819,7 @@ int main(void)
     RUN(test_thrift_skip_unknown);
     RUN(test_thrift_depth_limit);
     RUN(test_logical_unknown_members);
+    RUN(test_column_orders);
     RUN(test_semantic_checks);
     RUN(test_names);
     RUN(test_truncation);
