@@ -142,7 +142,7 @@ static void roundtrip_modes(int mode, uint8_t prm, size_t cnt, const uint8_t *p,
     case 10: { /* hybrid u8: values from the input, masked to the width */
         int w = prm % 9;
         uint8_t mask = (uint8_t)((1u << w) - 1);
-        uint8_t *v = malloc(n + 1), *o = malloc(n + 1);
+        uint8_t *v = calloc(n + 1, 1), *o = malloc(n + 1);
         for (size_t i = 0; i < n; i++)
             v[i] = p[i] & mask;
         pq_rle_encode_u8(&enc, w, v, n);
@@ -156,7 +156,7 @@ static void roundtrip_modes(int mode, uint8_t prm, size_t cnt, const uint8_t *p,
         int w = prm % 33;
         uint32_t mask = w == 32 ? 0xffffffffu : ((1u << w) - 1);
         size_t k = n / 2;
-        uint32_t *v = malloc((k + 1) * 4), *o = malloc((k + 1) * 4);
+        uint32_t *v = calloc(k + 1, 4), *o = malloc((k + 1) * 4);
         /* 2 bytes per value, widened by the parameter so long runs stay likely */
         for (size_t i = 0; i < k; i++)
             v[i] = ((uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8) * (prm | 1u) & mask;
@@ -169,7 +169,7 @@ static void roundtrip_modes(int mode, uint8_t prm, size_t cnt, const uint8_t *p,
     }
     case 12: { /* DELTA_BINARY_PACKED i64 */
         size_t k = n / 8;
-        int64_t *v = malloc((k + 1) * 8), *o = malloc((k + 1) * 8);
+        int64_t *v = calloc(k + 1, 8), *o = malloc((k + 1) * 8);
         for (size_t i = 0; i < k; i++)
             v[i] = (int64_t)(ls_load_u64le(p + 8 * i) >> (prm % 64));
         pq_delta_encode_i64(&enc, v, k);
@@ -215,7 +215,7 @@ static void roundtrip_modes(int mode, uint8_t prm, size_t cnt, const uint8_t *p,
         break;
     }
     case 16: { /* PLAIN booleans */
-        uint8_t *v = malloc(n + 1), *o = malloc(n + 1);
+        uint8_t *v = calloc(n + 1, 1), *o = malloc(n + 1);
         for (size_t i = 0; i < n; i++)
             v[i] = p[i] & 1;
         pq_plain_encode_bool(&enc, v, n);

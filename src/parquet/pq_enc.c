@@ -14,11 +14,15 @@
  *     bytes of slack follow the group in the caller's input. Groups near the
  *     end of the input are first copied into a zero-padded scratch buffer, so
  *     a decoder never reads past the bytes it was given.
- *   - The hybrid encoder does not run a per-value state machine: it probes
- *     every 4th value for a repeat (any run of >= 8 contains some probed i
- *     with v[i] == v[i+4]) and measures candidate runs with word-at-a-time
- *     scans, so all-equal levels cost a memcmp-like pass and random dictionary
- *     indices cost one compare per 4 values plus packing.
+ *   - The hybrid encoder does not run a per-value state machine. For uint8
+ *     levels it builds 64-bit "equal to the next value" masks eight bytes at a
+ *     time (SWAR) and finds runs with shifts and ctz; for uint32 dictionary
+ *     indices it probes every 4th value (any run of >= 8 contains some probed
+ *     i with v[i] == v[i+4]). Candidate runs are measured with word-at-a-time
+ *     scans, so all-equal levels cost a memcmp-like pass and random indices
+ *     one compare per 4 values plus packing. Runs of >= 8 become RLE runs
+ *     (>= 12 at width 2 and >= 24 at width 1, where shorter RLE runs would be
+ *     larger than the bits they replace).
  *   - DELTA_BINARY_PACKED arithmetic is done in uint64_t (wrap-around is part
  *     of the format and signed overflow would be undefined behaviour).
  */
@@ -375,7 +379,7 @@ PQ_INLINE void emit_literal(ls_buf *out, int w, const void *vals, size_t cnt, co
     }
 }
 
-/* Bit k set iff a[k] == a[k + 1], for k in 0..63 (reads a[0..71]). SWAR: a zero
+/* Bit k set iff a[k] == a[k + 1], for k in 0..63 (reads a[0..64]). SWAR: a zero
  * byte of x ^ (x >> 8) marks an equal neighbour pair. */
 static inline uint64_t eqmask64_u8(const uint8_t *a)
 {
@@ -430,8 +434,8 @@ static bool find_run_u8(eqscan *st, size_t i, size_t T, size_t *ps, size_t *pe)
     size_t n = st->n;
     /* 64 neighbour comparisons per window; a window without a streak of T - 1
      * equal pairs lets us skip 66 - T positions (both chunks must be readable:
-     * eqmask64_u8 reads 72 bytes) */
-    while (((i >> 6) + 1) * 64 + 72 <= n) {
+     * eqmask64_u8 reads 65 bytes) */
+    while (((i >> 6) + 1) * 64 + 65 <= n) {
         uint64_t r = streaks(eqscan_window(st, i), (unsigned)T - 1);
         if (!r) {
             i += 66 - T;
@@ -963,6 +967,14 @@ void pq_delta_encode_i64(ls_buf *out, const int64_t *vals, size_t n)
             unsigned w = widths[m];
             if (w == 0)
                 continue;
+            if (w <= 32) { /* the common case: the width-specialised packers */
+                uint32_t t[VPM];
+                for (int j = 0; j < VPM; j++)
+                    t[j] = (uint32_t)rel[m * VPM + j];
+                pack_groups_u32(t, VPM / 8, (int)w, bw.out);
+                bw.out += (size_t)w * VPM / 8;
+                continue;
+            }
             for (int j = 0; j < VPM; j++) {
                 uint64_t v = rel[m * VPM + j];
                 if (w <= 32) {
@@ -1014,6 +1026,10 @@ int pq_delta_length_decode(const uint8_t *p, size_t n, size_t count, ls_buf *byt
     return LS_OK;
 }
 
+/* pq_delta_byte_array_decode with an explicit cap on the decoded bytes (LS_ERR_LIMIT
+ * beyond it). Not in pq_enc.h yet; the reader may want it with its max_page_bytes. */
+int pq_delta_byte_array_decode_limit(const uint8_t *p, size_t n, size_t count, ls_buf *bytes,
+                                     uint64_t *offsets, uint64_t max_bytes, ls_error *err);
 int pq_delta_byte_array_decode_limit(const uint8_t *p, size_t n, size_t count, ls_buf *bytes,
                                      uint64_t *offsets, uint64_t max_bytes, ls_error *err)
 {

@@ -14,8 +14,9 @@
 
 /* ---- RLE / bit-packed hybrid (no length prefix; callers add it) ---------- */
 
-/* Encodes n values of bit_width bits (0..32). Chooses RLE runs for repeats of >= 8
- * and bit-packed groups otherwise, like parquet-java/arrow. */
+/* Encodes n values of bit_width bits (0..32). Chooses RLE runs for repeats long enough
+ * to be smaller than packing them (8 values from width 3 up, 12 at width 2, 24 at
+ * width 1) and bit-packed groups otherwise. */
 void pq_rle_encode_u8(ls_buf *out, int bit_width, const uint8_t *vals, size_t n);
 void pq_rle_encode_u32(ls_buf *out, int bit_width, const uint32_t *vals, size_t n);
 
@@ -50,6 +51,10 @@ int pq_delta_length_decode(const uint8_t *p, size_t n, size_t count, ls_buf *byt
                            uint64_t *offsets, ls_error *err);
 int pq_delta_byte_array_decode(const uint8_t *p, size_t n, size_t count, ls_buf *bytes,
                                uint64_t *offsets, ls_error *err);
+/* Same as pq_delta_byte_array_decode with an explicit cap on the decoded bytes
+ * (shared prefixes can expand a tiny page enormously): LS_ERR_LIMIT beyond it. */
+int pq_delta_byte_array_decode_limit(const uint8_t *p, size_t n, size_t count, ls_buf *bytes,
+                                     uint64_t *offsets, uint64_t max_bytes, ls_error *err);
 void pq_delta_length_encode(ls_buf *out, const uint8_t *data, const uint64_t *offsets, size_t n);
 void pq_delta_byte_array_encode(ls_buf *out, const uint8_t *data, const uint64_t *offsets,
                                 size_t n);

@@ -284,8 +284,8 @@ static void test_gzip_variants(void)
     zlib_deflate(&g, src, n, 31);
     ls_buf_append(&g, "\0\0\0\0", 4);
     CHECK_OK(pq_decompress(c, PQ_CODEC_GZIP, g.data, g.len, dst, n, &err), &err);
+    CHECK(memcmp(dst, src, n) == 0);
     /* ... but not when the page is still short */
-    CHECK(pq_decompress(c, PQ_CODEC_GZIP, g.data, g.len, dst, n, &err) == 0);
     ls_buf_reset(&g);
     zlib_deflate(&g, src, n / 2, 31);
     ls_buf_append(&g, "\0\0\0\0", 4);
