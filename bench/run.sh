@@ -2,7 +2,7 @@
 # bench/run.sh BUILD - run every bench/bench_*.sh with the build directory and show their output.
 # Exits non-zero if any benchmark script failed (a missing lakestream binary is reported, not a failure).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${1:-build}
 rc=0
 shopt -s nullglob

@@ -3,7 +3,7 @@
 # generates 100k click-stream events, writes them to build/demo/events.parquet with lakestream,
 # shows the file's metadata (summarised) and its first rows, and DuckDB's view of the same file.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${1:-build}
 LS="$BUILD/lakestream"
 DEMO=build/demo
@@ -38,17 +38,26 @@ size=$(stat -c %s "$PQ")
 awk -v r="$ROWS" -v b="$size" -v ns=$((t1 - t0)) \
   'BEGIN { printf "wrote %d bytes (%.1f B/row) in %.3f s (%.0f rows/s)\n", b, b / r, ns / 1e9, r / (ns / 1e9) }'
 
-echo "== $LS parquet meta $PQ (first 40 lines)"
+echo "== $LS parquet meta $PQ (summary; the full JSON is in $DEMO/meta.txt)"
 if "$LS" parquet meta "$PQ" >"$DEMO/meta.txt" 2>&1; then
-  head -n 40 "$DEMO/meta.txt"
-  n=$(wc -l <"$DEMO/meta.txt")
-  [ "$n" -gt 40 ] && echo "... ($n lines in all: $DEMO/meta.txt)"
+  # one line per column chunk; falls back to the raw head if the JSON has another shape
+  node -e '
+    const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(`created_by: ${m.created_by}, version ${m.version}, ${m.num_rows} rows, ${m.row_groups.length} row group(s), ${m.file_size} bytes`);
+    m.row_groups.forEach((rg, g) => {
+      console.log(`row group ${g}: ${rg.num_rows} rows, ${rg.total_compressed_size} bytes compressed (${rg.total_byte_size} uncompressed)`);
+      for (const c of rg.columns) {
+        const st = c.statistics || {};
+        const mm = st.min_value !== undefined ? ` min=${JSON.stringify(st.min_value).slice(0, 28)} max=${JSON.stringify(st.max_value).slice(0, 28)}` : "";
+        console.log(`  ${c.path.padEnd(16)} ${String(c.type).padEnd(10)} ${c.codec} ${c.encodings.join("/").padEnd(28)} ${String(c.total_compressed_size).padStart(9)} B  nulls=${st.null_count ?? "?"}${mm}`);
+      }
+    });' "$DEMO/meta.txt" 2>/dev/null || { head -n 40 "$DEMO/meta.txt"; echo "... (see $DEMO/meta.txt)"; }
 else
-  echo "(parquet meta failed or is not there yet:)"; head -n 5 "$DEMO/meta.txt"
+  echo "(parquet meta failed:)"; head -n 5 "$DEMO/meta.txt"
 fi
 
-echo "== $LS parquet cat --limit 3 $PQ"
-if ! "$LS" parquet cat --limit 3 "$PQ" 2>"$DEMO/cat.err"; then
+echo "== $LS parquet cat $PQ --limit 3"
+if ! "$LS" parquet cat "$PQ" --limit 3 2>"$DEMO/cat.err"; then
   echo "(parquet cat is not there yet: $(head -n 1 "$DEMO/cat.err"))"
 fi
 

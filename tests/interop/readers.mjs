@@ -15,7 +15,7 @@
 //   DECIMAL       exact decimal string with exactly `scale` fraction digits ("-12.50")
 //   LIST          array; STRUCT: object with every schema field (missing == null); MAP: object keyed by the
 //                 key's canonical form as a string
-// Reader quirks handled here (see the report in tests/interop/README section of the project notes):
+// Reader quirks handled here:
 //   hyparquet returns DECIMAL as lossy JS numbers and TIMESTAMP as millisecond Dates, so it is called with
 //   DECIMAL annotations stripped from a copy of the metadata and with parsers that keep raw integers;
 //   apache-arrow's row API returns timestamps as float milliseconds (lossy for micros/nanos) and dates as
@@ -203,8 +203,8 @@ function scalarDesc(e) {
 function describe(node, asElement = false) {
   const e = node.e;
   if (e.repetition_type === 'REPEATED' && !asElement) {
-    // un-annotated repeated field: a required list of required elements
-    return { kind: 'list', elem: describe(node, true) };
+    // un-annotated repeated field: a required list of required elements (never null: a reader's null is [])
+    return { kind: 'list', elem: describe(node, true), bare: true };
   }
   const ann = e.logical_type?.type || e.converted_type;
   if (node.children.length === 0) return scalarDesc(e);
@@ -214,7 +214,7 @@ function describe(node, asElement = false) {
     // LogicalTypes.md backward-compatibility rules for the element
     if (rep.children.length === 0) return { kind: 'list', elem: scalarDesc(rep.e) };
     if (rep.children.length > 1 || rep.name === 'array' || rep.name === `${node.name}_tuple`) {
-      return { kind: 'list', elem: structDesc(rep) };
+      return { kind: 'list', elem: describe(rep, true) }; // the repeated group is the element (maybe a LIST itself)
     }
     return { kind: 'list', elem: describe(rep.children[0], true) };
   }
@@ -511,7 +511,7 @@ function fmtUuid(bytes) {
 // Canonical form of one value of descriptor d. Never throws: an unconvertible value becomes Bad.
 // o.rawDec: a JS number given for a DECIMAL is the unscaled INT32 value (hyparquet with the annotation stripped).
 export function canon(d, v, o = NOOPT) {
-  if (v === null || v === undefined) return null;
+  if (v === null || v === undefined) return d.bare ? [] : null;
   const bad = (what) => new Bad(`${what}: ${short(v)}`);
   switch (d.kind) {
     case 'int': {
@@ -630,7 +630,8 @@ function canonMap(d, v, o) {
   else if (v && typeof v === 'object' && Array.isArray(v.entries)) entries = v.entries; // DuckDB MAP
   if (entries) {
     for (const en of entries) {
-      if (Array.isArray(en) && en.length === 2) put(en[0], en[1]);
+      if (!d.value && (en === null || typeof en !== 'object' || isBytes(en))) put(en, null); // key-only map as a list of keys
+      else if (Array.isArray(en) && en.length === 2) put(en[0], en[1]);
       else if (en instanceof Map) put(en.get('key'), en.get('value'));
       else if (en && typeof en === 'object' && 'key' in en) put(en.key, en.value);
       else return new Bad(`bad map entry: ${short(en)}`);
@@ -673,6 +674,29 @@ export function serialize(c) {
 }
 
 const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+// Fast equality of two canonical values (the common case; diff() then builds paths only for mismatches).
+export function equal(a, b) {
+  if (a === b) return !(a instanceof Bad);
+  if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
+  if (a instanceof Num) return b instanceof Num && a.t === b.t;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!equal(a[i], b[i])) return false;
+    return true;
+  }
+  if (a instanceof Map) {
+    if (!(b instanceof Map) || (a instanceof CMap) !== (b instanceof CMap)) return false;
+    if (a instanceof CMap && a.size !== b.size) return false;
+    for (const [k, v] of a) {
+      if (a instanceof CMap && !b.has(k)) return false;
+      if (!equal(v, b.get(k))) return false;
+    }
+    for (const [k, v] of b) if (!a.has(k) && !equal(null, v)) return false;
+    return true;
+  }
+  return false;
+}
 
 // Appends {path, exp, got} for each difference; returns the number found (stops adding after `limit`).
 export function diff(a, b, path, out, limit) {
@@ -749,7 +773,7 @@ export async function checkReader(reader, schema, parquetPath, expectedPath) {
           else {
             const want = canonRowObject(schema, e.value.obj);
             const list = [];
-            const n = diff(want, got, '$', list, MAX_SHOWN);
+            const n = equal(want, got) ? 0 : diff(want, got, '$', list, MAX_SHOWN);
             if (n) {
               badRows++; badValues += n;
               for (const m of list) if (shown.length < MAX_SHOWN) shown.push(`row ${row} ${m.path}: expected ${m.exp} got ${m.got}`);

@@ -3,7 +3,7 @@
 //   node selftest.mjs            (run by t_interop_selftest.sh; prints "ok/FAIL <name>" lines and RESULT p f)
 // Env: LS_TMP (scratch dir), LS_BUILD (build dir with bench/gen_events; compiled here when missing).
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,7 +79,7 @@ const files = {};
 await pool(Object.keys(variants), 2, async (k) => {
   const r = await run('compare.mjs', [files[k], EXPECTED]);
   const lines = r.out.trim().split('\n');
-  if (r.code === 0 && lines.length === 3 && lines.every((l) => /^ok (duckdb|arrow|hyparquet) 6$/.test(l))) ok(`compare types (${k})`);
+  if (r.code === 0 && lines.length === 3 && lines.every((l) => /^ok (duckdb|arrow|hyparquet) 7$/.test(l))) ok(`compare types (${k})`);
   else bad(`compare types (${k})`, `exit ${r.code}\n${indent(r.out + r.err)}`);
 });
 
@@ -90,7 +90,7 @@ await pool(Object.keys(variants), 2, async (k) => {
   const r = await run('compare.mjs', ['--allow-fail', 'arrow:duckdb v2 delta at int32 extremes',
     '--allow-fail', 'hyparquet:duckdb v2 delta of uint32', files.v2, EXPECTED]);
   const lines = r.out.trim().split('\n');
-  if (r.code === 0 && lines[0] === 'ok duckdb 6' && lines.slice(1).every((l) => /^(NOTE (arrow|hyparquet) failed, allowed|ok (arrow|hyparquet) 6)/.test(l))) {
+  if (r.code === 0 && lines[0] === 'ok duckdb 7' && lines.slice(1).every((l) => /^(NOTE (arrow|hyparquet) failed, allowed|ok (arrow|hyparquet) 7)/.test(l))) {
     ok('compare --allow-fail (types, parquet v2)');
   } else bad('compare --allow-fail (types, parquet v2)', `exit ${r.code}\n${indent(r.out + r.err)}`);
   for (const l of lines) if (/^NOTE/.test(l)) console.log(`NOTE v2 fixture: ${l.slice(5, 160)}`);
@@ -99,7 +99,7 @@ await pool(Object.keys(variants), 2, async (k) => {
 // --readers selects readers
 {
   const r = await run('compare.mjs', ['--readers', 'hyparquet,duckdb', files.zstd, EXPECTED]);
-  if (r.code === 0 && r.out === 'ok hyparquet 6\nok duckdb 6\n') ok('compare --readers');
+  if (r.code === 0 && r.out === 'ok hyparquet 7\nok duckdb 7\n') ok('compare --readers');
   else bad('compare --readers', `exit ${r.code}\n${indent(r.out + r.err)}`);
 }
 
@@ -108,7 +108,7 @@ await pool(Object.keys(variants), 2, async (k) => {
 {
   const outs = await pool(['duckdb', 'arrow', 'hyparquet'], 2, (r) => run('dump.mjs', [r, files.snappy]));
   if (outs.every((o) => o.code === 0) && outs[0].out === outs[1].out && outs[1].out === outs[2].out &&
-      outs[0].out.split('\n').length === 7) ok('dump: readers agree');
+      outs[0].out.split('\n').length === 8) ok('dump: readers agree');
   else bad('dump: readers agree', outs.map((o) => `exit ${o.code} ${o.err.trim()}\n${indent(o.out)}`).join('\n'));
   const dumpFile = join(TMP, 'types_dump.ndjson');
   writeFileSync(dumpFile, outs[0].out);
@@ -136,6 +136,8 @@ const mutations = [
   ['float32 rounding', '"f":1.1,', '"f":1.1000001,', 'row 0 $.f'],
   ['double last bit', '"d":0.1,', '"d":0.10000000000000002,', 'row 0 $.d'],
   ['-0 vs 0 (float)', '"f":-0.0,', '"f":0,', 'row 4 $.f'],
+  ['-0 vs 0 (double)', '"d":-0}', '"d":0}', 'row 6 $.d'],
+  ['float32 subnormal', '"f":1.401298464324817e-45', '"f":2.8e-45', 'row 6 $.f'],
   ['NaN vs null', '"d":"NaN"', '"d":null', 'row 4 $.d'],
   ['Infinity vs NaN', '"d":"Infinity"', '"d":"NaN"', 'row 3 $.d'],
   ['subnormal double', '"d":5e-324', '"d":0', 'row 5 $.d'],
@@ -163,8 +165,8 @@ const mutations = [
   ['map timestamp key', '"mts":{"2024-01-01T00:00:00":7}', '"mts":{"2024-01-01T00:00:01":7}', 'row 0 $.mts'],
   ['map decimal value', '"mdec":{"p":1.25}', '"mdec":{"p":1.26}', 'row 0 $.mdec{"p"}'],
   ['unknown field', '"st":{"x":42,', '"st":{"x":42,"extra":1,', 'row 0 $.st.extra'],
-  ['row count: row missing', /\n\{"id":6,[^\n]*\n$/, '\n', 'row count: expected 5, read 6'],
-  ['row count: extra row', /\n$/, '\n{"id":7}\n', 'row count: expected 7, read 6'],
+  ['row count: row missing', /\n\{"id":7,[^\n]*\n$/, '\n', 'row count: expected 6, read 7'],
+  ['row count: extra row', /\n$/, '\n{"id":8}\n', 'row count: expected 8, read 7'],
   ['rows swapped', /\n(\{"id":4,[^\n]*)\n(\{"id":5,[^\n]*)\n/, '\n$2\n$1\n', 'row 3 $.id'],
 ];
 // In-process through checkReader (what compare.mjs prints after "FAIL <reader>: "): one process load
@@ -256,5 +258,6 @@ const mutations = [
   }
 }
 
+if (!process.env.LS_TMP) rmSync(TMP, { recursive: true, force: true }); // tests/run.sh cleans LS_TMP itself
 console.log(`RESULT ${passed} ${failed}`);
 process.exit(failed ? 1 : 0);
