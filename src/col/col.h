@@ -242,8 +242,8 @@ typedef struct ls_json_opts {
     /* When true, a value that does not fit its column is an error naming line and field;
      * when false it is nulled and reported through the rescued callback (ingest). */
     bool strict;
-    /* Timestamps without an offset: interpreted as UTC (true, Spark default session tz UTC). */
     bool ignore_unknown_fields; /* fields not in the schema are skipped silently */
+    /* (Timestamps without an offset are read as UTC, Spark's default with session tz UTC.) */
 } ls_json_opts;
 
 typedef struct ls_json_reader ls_json_reader;

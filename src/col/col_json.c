@@ -5,10 +5,14 @@
  * DESIGN
  *   The reader compiles the schema once into a tree of jnodes (field, levels,
  *   leaf range, a small open-addressing name table per struct and a learned
- *   "which member usually follows this one" guess). Each line is copied into
- *   a NUL-padded buffer so the lexer can look ahead without bounds checks:
- *   the NUL at the end fails every grammar test, and SSE2 string scanning may
- *   read 16 bytes past any position up to that NUL. The line is then walked
+ *   "which member usually follows this one" guess). '\n' terminates every
+ *   line: whitespace skipping stops there, string scanning sees a control
+ *   character, numbers and literals end, so the lexer needs no bounds checks
+ *   and never reads more than 16 bytes (SSE2, 8-byte loads) past that '\n'.
+ *   ls_json_read_buffer therefore parses lines in place, without a copy or
+ *   a newline search, except the last ones (whose '\n' is less than JPAD
+ *   bytes from the end of the data); those, and ls_json_read_line's line,
+ *   are copied into a buffer with '\n' and zero padding. The line is walked
  *   once, recursively (depth is bounded by LS_MAX_NESTING), and every value
  *   is written straight into its leaf: no DOM, no per-value allocation, no
  *   function pointers. Absent struct members are detected with a per-struct
@@ -71,7 +75,10 @@
  *   empty objects -> STRING (a struct needs a member); arrays -> ARRAY of
  *   the merged element type (empty arrays contribute nothing; no elements
  *   at all -> ARRAY<STRING>). All fields nullable. At most
- *   LS_INFER_MAX_FIELDS distinct fields.
+ *   LS_INFER_MAX_FIELDS fields (members and list levels). A field name with
+ *   \u0000 is refused (it could not round-trip through C strings).
+ *   Invariant (fuzzed): every line inference accepted shreds into the
+ *   inferred schema, unless it has duplicate keys (merged by inference).
  */
 #include "col.h"
 
@@ -129,9 +136,15 @@ static const char *line_end(jcur *c)
 static const char *syn(jcur *c, const char *at, const char *what)
 {
     size_t col = (size_t)(at - c->buf) + 1;
-    if (at >= line_end(c))
+    if (at >= line_end(c)) {
+        /* report the end as a copied line would (its trailing '\r' stripped) */
+        const char *e = c->end;
+        if (e > c->buf && e[-1] == '\r')
+            e--;
+        col = (size_t)(e - c->buf) + 1;
         return jfail(c, LS_ERR_INVALID, "line %llu, column %zu: unexpected end of line, %s",
                      (unsigned long long)c->line_no, col, what);
+    }
     unsigned char ch = (unsigned char)*at;
     if (ch >= 0x20 && ch < 0x7f)
         return jfail(c, LS_ERR_INVALID, "line %llu, column %zu: unexpected '%c', %s",
@@ -301,7 +314,7 @@ static const char *scan_string(jcur *c, const char *p, bool *esc)
             p += k;
             continue;
         }
-        if (p >= line_end(c))
+        if (p >= line_end(c) || (*p == '\r' && p + 1 == c->end))
             return syn_msg(c, p, "unterminated string");
         return syn_msg(c, p, "control character in string (must be escaped)");
     }
@@ -911,8 +924,9 @@ struct ls_json_reader {
     ls_arena arena;
     jnode *root;
     int n_leaves;
-    uint32_t *seen;
-    uint32_t n_seen, stamp;
+    uint64_t *seen; /* per struct member: stamp of the instance that last had it */
+    uint64_t stamp;
+    uint32_t n_seen;
     size_t *snap;
     ls_buf line, scratch, msg, path;
     locale_t cloc;
@@ -1066,7 +1080,7 @@ ls_json_reader *ls_json_reader_new(const ls_schema *schema, const ls_json_opts *
     ls_arena_init(&r->arena, 16 * 1024);
     r->root = build_node(r, &schema->root);
     r->n_leaves = schema->n_leaves;
-    r->seen = ls_xcalloc(r->n_seen ? r->n_seen : 1, sizeof(uint32_t));
+    r->seen = ls_xcalloc(r->n_seen ? r->n_seen : 1, sizeof(uint64_t));
     r->snap = ls_xcalloc((size_t)(r->n_leaves ? r->n_leaves : 1), sizeof(size_t));
     r->cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     if (r->cloc == (locale_t)0) {
@@ -1508,12 +1522,10 @@ static const char *shred_struct(ls_json_reader *r, const jnode *n, const char *p
     /* p is just after '{'; depth counts this object */
     if (depth > LS_MAX_NESTING)
         return too_deep(&r->c, p - 1);
-    uint32_t stamp = ++r->stamp;
-    if (LS_UNLIKELY(stamp == 0)) {
-        memset(r->seen, 0, sizeof(uint32_t) * r->n_seen);
-        stamp = r->stamp = 1;
-    }
-    uint32_t *seen = r->seen + n->seen_off;
+    /* 64 bits never wrap (a 32-bit stamp would, within minutes of ingest, and
+     * clearing seen[] then would corrupt the structs still open) */
+    const uint64_t stamp = ++r->stamp;
+    uint64_t *seen = r->seen + n->seen_off;
     const int nc = n->n_children;
     int nseen = 0, prev = nc;
     p = ws(p);
@@ -1737,7 +1749,8 @@ static const char *shred(ls_json_reader *r, const jnode *n, const char *p, int r
                 ls_leaf_grow_values(l, 1);
             ls_buf_reserve(&l->bytes, len);
             if (LS_LIKELY(!esc)) {
-                memcpy(l->bytes.data + l->bytes.len, s, len);
+                if (len) /* data may still be NULL for "" */
+                    memcpy(l->bytes.data + l->bytes.len, s, len);
                 l->bytes.len += len;
             } else {
                 l->bytes.len += unescape(s, len, (char *)l->bytes.data + l->bytes.len);
@@ -1957,7 +1970,7 @@ struct ls_infer {
     ls_arena arena;
     inode *root;
     inode **htab;
-    size_t hcap, n_nodes;
+    size_t hcap, n_members, n_nodes; /* hashed members; all nodes (for the limit) */
     ls_buf line, scratch;
     jcur c;
 };
@@ -2007,6 +2020,7 @@ static inode *member(ls_infer *inf, inode *s, const char *k, size_t kl)
     if (inf->n_nodes >= LS_INFER_MAX_FIELDS)
         return NULL;
     inode *m = inode_new(inf, I_NULL);
+    inf->n_nodes++;
     m->parent = s;
     m->name = ls_arena_strndup(&inf->arena, k, kl);
     m->name_len = kl;
@@ -2016,8 +2030,8 @@ static inode *member(ls_infer *inf, inode *s, const char *k, size_t kl)
     else
         s->first = m;
     s->last = m;
-    inf->n_nodes++;
-    if (inf->n_nodes * 2 > inf->hcap) {
+    inf->n_members++;
+    if (inf->n_members * 2 > inf->hcap) {
         size_t nc = inf->hcap * 2;
         inode **nt = ls_xcalloc(nc, sizeof(inode *));
         for (size_t i = 0; i < inf->hcap; i++)
@@ -2053,7 +2067,15 @@ static void merge_scalar(inode *n, int kind)
         to_string(n);
 }
 
-/* Walks a value already validated by skip_value, merging its type into n. */
+static const char *too_many(jcur *c)
+{
+    return jfail(c, LS_ERR_LIMIT, "line %llu: schema inference: more than %d fields",
+                 (unsigned long long)c->line_no, LS_INFER_MAX_FIELDS);
+}
+
+/* Walks a value already validated by skip_value, merging its type into n. A
+ * failure (field limit, NUL in a name) can leave this line's earlier members
+ * merged: inference is then abandoned anyway. */
 static const char *infer_value(ls_infer *inf, inode *n, const char *p, int depth)
 {
     jcur *c = &inf->c;
@@ -2117,12 +2139,14 @@ static const char *infer_value(ls_infer *inf, inode *n, const char *p, int depth
                 ls_buf_reserve(&inf->scratch, kl + 1);
                 kl = unescape(ks, kl, (char *)inf->scratch.data);
                 k = (const char *)inf->scratch.data;
+                if (memchr(k, 0, kl))
+                    return jfail(c, LS_ERR_INVALID,
+                                 "line %llu, column %zu: a field name contains \\u0000",
+                                 (unsigned long long)c->line_no, (size_t)(ks - c->buf) + 1);
             }
             inode *m = member(inf, n, k, kl);
             if (!m)
-                return jfail(c, LS_ERR_LIMIT,
-                             "line %llu: schema inference: more than %d distinct fields",
-                             (unsigned long long)c->line_no, LS_INFER_MAX_FIELDS);
+                return too_many(c);
             p = ws(ws(ke + 1) + 1); /* ':' was validated */
             if (!(p = infer_value(inf, m, p, depth + 1)))
                 return NULL;
@@ -2134,8 +2158,11 @@ static const char *infer_value(ls_infer *inf, inode *n, const char *p, int depth
     }
     case '[': {
         if (n->kind == I_NULL) {
+            if (inf->n_nodes >= LS_INFER_MAX_FIELDS)
+                return too_many(c);
             n->kind = I_LIST;
             n->elem = inode_new(inf, I_NULL);
+            inf->n_nodes++;
         }
         if (n->kind != I_LIST) {
             to_string(n);
