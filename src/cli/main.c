@@ -4,6 +4,8 @@
  * exit 2) and progress display on a TTY.
  */
 #include "cli.h"
+#include "cmd_cat.h"
+#include "cmd_delta.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,10 +173,15 @@ int main(int argc, char **argv)
         return cli_usage_error("parquet", "unknown subcommand '%s' (expected write, meta or cat)",
                                sub);
     }
+    static const cli_cmd cmds[] = {
+        {"create", cmd_delta_create, NULL},         {"append", cmd_delta_append, NULL},
+        {"cat", cmd_cat, NULL},                     {"describe", cmd_delta_describe, NULL},
+        {"history", cmd_delta_history, NULL},       {"checkpoint", cmd_delta_checkpoint, NULL},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(cmd, cmds[i].name))
+            return cmds[i].fn(argc - 2, argv + 2);
     static const cli_cmd later[] = {
-        {"create", NULL, "Delta tables, issue 4"},     {"append", NULL, "Delta tables, issue 4"},
-        {"cat", NULL, "Delta tables, issue 4"},        {"describe", NULL, "Delta tables, issue 4"},
-        {"history", NULL, "Delta tables, issue 4"},    {"checkpoint", NULL, "Delta tables, issue 4"},
         {"ingest", NULL, "streaming ingest, issue 5"}, {"optimize", NULL, "maintenance"},
         {"vacuum", NULL, "maintenance"},               {"manifest", NULL, "maintenance"},
         {"import", NULL, "bulk import"},               {"serve", NULL, "HTTP ingest server"},

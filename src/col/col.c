@@ -855,7 +855,9 @@ void ls_batch_append_rows(ls_batch *dst, const ls_batch *src, size_t rb, size_t 
             memcpy(d->rep + d->n, s->rep + s0, ns);
         d->n += ns;
         ls_leaf_grow_values(d, nv);
-        if (s->phys == LS_PHYS_BYTES) {
+        if (nv == 0) {
+            /* only nulls: nothing to copy (and the value arrays may be NULL) */
+        } else if (s->phys == LS_PHYS_BYTES) {
             uint64_t base = s->offsets[v0], end = s->offsets[v0 + nv];
             uint64_t dbase = d->bytes.len;
             ls_buf_append(&d->bytes, s->bytes.data + base, (size_t)(end - base));

@@ -21,7 +21,8 @@ typedef struct ls_scan_opts {
      * numbers, 'strings', true/false, DATE 'x' / TIMESTAMP 'x' or plain strings compared
      * by the column's type. NULL = no filter. */
     const char *where;
-    int64_t since_version; /* >= 0: only rows of files added after this version */
+    int64_t since_version; /* >= 0: only rows of files added after this version; -1: the
+                            * whole snapshot (note: a zeroed struct means "since 0") */
     size_t batch_rows;     /* default 65,536 */
 } ls_scan_opts;
 

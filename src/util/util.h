@@ -53,47 +53,6 @@ typedef struct ls_error {
 #define LS_UNLIKELY(x) (x)
 #define LS_NORETURN
 #define LS_UNUSED
-/* ---- JSON DOM (json.c): for small documents such as Delta log actions and
- * stats. Not the ingest hot path (that is col_json.c). All memory comes from
- * the arena. Depth is limited (LS_JSON_MAX_DEPTH) so hostile input cannot
- * overflow the stack. */
-#define LS_JSON_MAX_DEPTH 128
-
-typedef enum ls_json_type {
-    LS_JSON_NULL,
-    LS_JSON_BOOL,
-    LS_JSON_NUMBER,
-    LS_JSON_STRING,
-    LS_JSON_ARRAY,
-    LS_JSON_OBJECT,
-} ls_json_type;
-
-typedef struct ls_json ls_json;
-struct ls_json {
-    ls_json_type type;
-    bool b;           /* BOOL */
-    double num;       /* NUMBER (as double) */
-    const char *text; /* NUMBER: the literal text; STRING: unescaped UTF-8, NUL-terminated */
-    size_t len;       /* length of text */
-    size_t n;         /* ARRAY/OBJECT: number of members */
-    ls_json *items;   /* ARRAY elements / OBJECT values */
-    const char **keys; /* OBJECT keys (unescaped, NUL-terminated) */
-    size_t *key_lens;
-};
-
-/* Parses one JSON value (surrounding whitespace allowed, nothing else after it).
- * Errors name the byte offset. */
-int ls_json_parse(const char *text, size_t len, ls_arena *arena, ls_json **out, ls_error *err);
-/* Object member by exact key, or NULL (also NULL when v is not an object). */
-const ls_json *ls_json_get(const ls_json *v, const char *key);
-/* String value (NULL unless a string). */
-const char *ls_json_str(const ls_json *v);
-/* Integer value of a NUMBER that is an exact integer in range (also accepts a STRING
- * holding one when allow_string). */
-bool ls_json_int64(const ls_json *v, int64_t *out);
-/* Serializes v compactly (keys in stored order). */
-void ls_json_write(const ls_json *v, ls_buf *out);
-
 #endif
 
 /* Sets err (if non-NULL) and returns code, so callers can write
