@@ -259,11 +259,12 @@ static size_t g_nverdicts;
 
 static void load_index(const char *base)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/INDEX.md", base);
+    char *path = ls_xasprintf("%s/INDEX.md", base);
     ls_buf b = {0};
     ls_error err = {0};
-    if (ls_read_file(path, &b, &err) != LS_OK) return;
+    int rrc = ls_read_file(path, &b, &err);
+    free(path);
+    if (rrc != LS_OK) return;
     const char *p = ls_buf_cstr(&b);
     while (p && *p) {
         const char *nl = strchr(p, '\n');
