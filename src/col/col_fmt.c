@@ -20,6 +20,13 @@
 
 /* ---- single values -------------------------------------------------------- */
 
+/* Bytes of value i (never a NULL pointer, also when the payload buffer is empty). */
+static inline const uint8_t *leaf_bytes(const ls_leaf *l, size_t i, size_t *n)
+{
+    *n = (size_t)(l->offsets[i + 1] - l->offsets[i]);
+    return l->bytes.data ? l->bytes.data + l->offsets[i] : (const uint8_t *)"";
+}
+
 static void put_i64(ls_buf *b, int64_t v)
 {
     char t[24];
@@ -142,6 +149,8 @@ static void put_decimal(ls_buf *b, const uint8_t *v, int w, int scale)
         u = ~u + 1;
     char d[48];
     int n = 0;
+    if (scale > 38)
+        scale = 38; /* invalid (finalize rejects it); keep within the buffer */
     do {
         d[n++] = (char)('0' + (int)(u % 10));
         u /= 10;
@@ -194,13 +203,13 @@ void ls_leaf_format_value(const ls_leaf *l, size_t i, ls_buf *out)
     }
     case LS_STRING: {
         size_t n;
-        const uint8_t *p = ls_leaf_bytes_at(l, i, &n);
+        const uint8_t *p = leaf_bytes(l, i, &n);
         put_json_text(out, p, n);
         return;
     }
     case LS_BINARY: {
         size_t n;
-        const uint8_t *p = ls_leaf_bytes_at(l, i, &n);
+        const uint8_t *p = leaf_bytes(l, i, &n);
         ls_buf_putc(out, '"');
         ls_base64_encode(out, p, n);
         ls_buf_putc(out, '"');
@@ -370,6 +379,8 @@ static void write_value(asm_ctx *c, const ls_field *f, int depth)
 /* CSV field: quoted when it holds a separator, quote or line break (RFC 4180). */
 static void put_csv(ls_buf *out, const uint8_t *p, size_t n, bool force_quote)
 {
+    if (!p)
+        p = (const uint8_t *)""; /* empty buffer */
     bool q = force_quote;
     for (size_t i = 0; i < n && !q; i++)
         q = p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r';
@@ -417,13 +428,13 @@ static void write_csv_field(asm_ctx *c, const ls_field *f, ls_buf *cell)
         }
         if (f->type == LS_STRING) {
             size_t n;
-            const uint8_t *p = ls_leaf_bytes_at(l, vi, &n);
+            const uint8_t *p = leaf_bytes(l, vi, &n);
             put_csv(c->out, p, n, n == 0);
             return;
         }
         if (f->type == LS_BINARY) {
             size_t n;
-            const uint8_t *p = ls_leaf_bytes_at(l, vi, &n);
+            const uint8_t *p = leaf_bytes(l, vi, &n);
             ls_base64_encode(cell, p, n);
             put_csv(c->out, cell->data, cell->len, n == 0);
             return;

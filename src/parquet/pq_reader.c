@@ -816,13 +816,11 @@ static void fmt_uuid(ls_buf *b, const uint8_t *p)
  * nanos / 1000 in Java longs): Spark writes instants beyond the INT96 range with
  * a wrapped day number, and wrapping back returns exactly the instant it wrote
  * (corpus int96_from_spark.parquet, year 290000). */
-static bool int96_to_us(const uint8_t *p, int64_t *out)
+static int64_t int96_to_us(const uint8_t *p)
 {
     int64_t nanos = ld_i64(p);
     int64_t jd = (int64_t)ld_i32(p + 8);
-    uint64_t us = (uint64_t)(jd - 2440588) * 86400000000ULL + (uint64_t)(nanos / 1000);
-    *out = (int64_t)us;
-    return true;
+    return (int64_t)((uint64_t)(jd - 2440588) * 86400000000ULL + (uint64_t)(nanos / 1000));
 }
 
 /* One variable-length (or FLBA) value -> slot i of o. */
@@ -928,14 +926,33 @@ static int conv_fixed(const ls_pq_reader *r, const colr *c, const uint8_t *s, si
         }
         return LS_OK;
     case CV_INT96_US:
-        for (size_t i = 0; i < n; i++) {
-            int64_t v;
-            if (!int96_to_us(s + 12 * i, &v))
-                return cerr(err, r, c, LS_ERR_UNSUPPORTED, c->page_off,
-                            "INT96 timestamp is out of the microsecond range");
-            st_i64(d + 8 * i, v);
-        }
+        for (size_t i = 0; i < n; i++)
+            st_i64(d + 8 * i, int96_to_us(s + 12 * i));
         return LS_OK;
+    case CV_BE_DEC:
+        if (w >= 1 && w <= 8) {
+            /* short FLBA decimals (Spark's legacy format writes every decimal as FLBA) */
+            int dw = c->li->dest_w;
+            for (size_t i = 0; i < n; i++) {
+                const uint8_t *p = s + i * w;
+                uint64_t u = (uint64_t)(int64_t)(int8_t)p[0];
+                for (size_t k = 1; k < w; k++)
+                    u = u << 8 | p[k];
+                int64_t v = (int64_t)u;
+                if (dw == 4) {
+                    if (v < INT32_MIN || v > INT32_MAX)
+                        return cerr(err, r, c, LS_ERR_CORRUPT, c->page_off,
+                                    "DECIMAL value of %zu bytes does not fit in 4 bytes", w);
+                    st_i32(d + 4 * i, (int32_t)v);
+                } else if (dw == 8) {
+                    st_i64(d + 8 * i, v);
+                } else {
+                    st_i128_from_i64(d + 16 * i, v);
+                }
+            }
+            return LS_OK;
+        }
+        break;
     case CV_BYTES:
         if (c->li->ptype == PQ_FIXED_LEN_BYTE_ARRAY) {
             /* FLBA -> bytes: one bulk copy, offsets are multiples of w */
@@ -945,15 +962,16 @@ static int conv_fixed(const ls_pq_reader *r, const colr *c, const uint8_t *s, si
                 o->offs[i + 1] = base + (uint64_t)(i + 1) * w;
             return LS_OK;
         }
-        /* fall through */
+        break;
     default:
-        for (size_t i = 0; i < n; i++) {
-            int rc = conv_var_one(r, c, s + i * w, w, o, i, err);
-            if (rc)
-                return rc;
-        }
-        return LS_OK;
+        break;
     }
+    for (size_t i = 0; i < n; i++) { /* per value: FLBA -> text/float16/long decimals */
+        int rc = conv_var_one(r, c, s + i * w, w, o, i, err);
+        if (rc)
+            return rc;
+    }
+    return LS_OK;
 }
 
 /* Adds n value bytes to the batch budget; LS_ERR_LIMIT when it is exceeded. */
@@ -1086,7 +1104,7 @@ static int produce(ls_pq_reader *r, const colr *c, const pq_dict *dict, vsrc *s,
             }
         } else {
             const uint64_t *DO = dict->offs;
-            const uint8_t *DB = dict->bytes.data;
+            const uint8_t *DB = dict->bytes.data ? dict->bytes.data : (const uint8_t *)"";
             uint64_t total = 0;
             for (size_t i = 0; i < n; i++)
                 total += DO[ix[i] + 1] - DO[ix[i]];
@@ -1098,7 +1116,8 @@ static int produce(ls_pq_reader *r, const colr *c, const pq_dict *dict, vsrc *s,
             size_t bl = o->bytes->len;
             for (size_t i = 0; i < n; i++) {
                 uint64_t a = DO[ix[i]], len = DO[ix[i] + 1] - a;
-                memcpy(bd + bl, DB + a, (size_t)len);
+                if (len)
+                    memcpy(bd + bl, DB + a, (size_t)len);
                 bl += (size_t)len;
                 o->offs[i + 1] = bl;
             }
@@ -1496,7 +1515,7 @@ static int setup_values(ls_pq_reader *r, colr *c, int enc, const uint8_t *p, siz
             rc = pq_delta_byte_array_decode(p, L, nn, &c->vbytes, c->voffs, err);
         s->kind = SRC_VAR;
         s->voffs = c->voffs;
-        s->vdata = c->vbytes.data;
+        s->vdata = c->vbytes.data ? c->vbytes.data : (const uint8_t *)""; /* all values empty */
         break;
     case PQ_ENC_BYTE_STREAM_SPLIT:
         if (w == 0 || pt == PQ_INT96)
@@ -1717,7 +1736,9 @@ static int col_emit(ls_pq_reader *r, colr *c, ls_leaf *leaf, size_t take, ls_err
     if (leaf->max_rep > 0)
         memcpy(leaf->rep + leaf->n, c->rep + s0, take);
     size_t nn = take;
-    if (li->max_def > 0) {
+    if (s0 == 0 && take == c->pg_n) {
+        nn = c->pg_nn; /* the whole page: counted when its levels were decoded */
+    } else if (li->max_def > 0) {
         const uint8_t *d = c->def + s0, md = (uint8_t)li->max_def;
         nn = 0;
         for (size_t i = 0; i < take; i++)
@@ -2161,8 +2182,8 @@ static int start_reading(ls_pq_reader *r)
         c->rg = -1;
     }
     size_t ra = (size_t)(16u << 20) / (size_t)(r->n_out ? r->n_out : 1);
-    if (ra < 64 * 1024)
-        ra = 64 * 1024;
+    if (ra < 16 * 1024)
+        ra = 16 * 1024; /* thousands of columns: keep the windows' total bounded */
     if (ra > 2u << 20)
         ra = 2u << 20;
     r->readahead = ra;
@@ -2379,6 +2400,8 @@ static void dec128_text(const uint8_t v[16], int scale, ls_buf *b)
         u = ~u + 1;
     char digits[48];
     int n = 0;
+    if (scale < 0 || scale > 38)
+        scale = 0; /* callers validate; never run past the buffer */
     do {
         digits[n++] = (char)('0' + (int)(u % 10));
         u /= 10;
@@ -2426,6 +2449,8 @@ static void stat_value(jw *w, const char *key, const pq_bytes *v, const pnode *l
     }
     const pq_schema_element *se = leaf->se;
     ann a = get_ann(se);
+    if (a.kind == A_DECIMAL && (a.scale < 0 || a.scale > 38 || a.precision < 1))
+        a.kind = A_NONE; /* unusable annotation: fall back to the physical type */
     const uint8_t *p = v->p;
     size_t n = v->len;
     ls_buf *b = w->b;
@@ -2485,10 +2510,9 @@ static void stat_value(jw *w, const char *key, const pq_bytes *v, const pnode *l
         return;
     }
     case PQ_INT96: {
-        int64_t us;
-        if (n != 12 || !int96_to_us(p, &us))
+        if (n != 12)
             break;
-        ls_format_timestamp(us, true, t);
+        ls_format_timestamp(int96_to_us(p), true, t);
         jw_str(w, key, t);
         return;
     }
@@ -2535,7 +2559,7 @@ static void stat_value(jw *w, const char *key, const pq_bytes *v, const pnode *l
         }
         if ((a.kind == A_STRING || a.kind == A_ENUM || a.kind == A_JSON) && utf8_valid(p, n)) {
             jw_item(w, key);
-            ls_buf_json_str(b, (const char *)p, n);
+            ls_buf_json_str(b, n ? (const char *)p : "", n);
             return;
         }
         break;
@@ -2723,7 +2747,7 @@ int ls_pq_meta_json(ls_input *in, ls_buf *out, ls_error *err)
                     ls_buf_puts(&path, cm->path[k] ? cm->path[k] : "");
                 }
                 jw_item(&w, "path");
-                ls_buf_json_str(out, (const char *)path.data, path.len);
+                ls_buf_json_str(out, path.len ? (const char *)path.data : "", path.len);
                 ls_buf_free(&path);
                 if (leaf && leaf->se->type != cm->type)
                     leaf = NULL; /* inconsistent: do not decode statistics by it */

@@ -1,0 +1,1626 @@
+/*
+ * dl_snapshot.c - tables and snapshots: listing the log, choosing the log
+ * segment (newest complete checkpoint <= target, then contiguous commits),
+ * replay per PROTOCOL.md §Action Reconciliation, time travel by version and
+ * timestamp, history, incremental "adds since", protocol checks and path
+ * resolution.
+ *
+ * Replay keeps the live files in an open-addressing hash table keyed by the
+ * canonical path (URI-decoded once, "file:" and the table root stripped):
+ * the newest add of a path replaces the older one whatever its DV, and a
+ * remove deletes the live entry only when its DV matches (so the remove of
+ * the old DV and the add of the new one commute within a commit). Tombstones
+ * are keyed by (path, DV id). Each file is one malloc block (struct + all its
+ * strings), so a removed file returns its memory and a 1M-file table costs
+ * one allocation per file. Commit files are parsed with the JSON DOM into a
+ * per-commit arena that is reset after each commit.
+ *
+ * The log is listed once per load: from the version named by _last_checkpoint
+ * when that hint is usable (falling back to a full listing when the hint is
+ * missing, corrupt or points at a checkpoint that is not there).
+ */
+#include "dl_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+struct ls_delta_table {
+    char *uri;
+    ls_store *store; /* NULL until the root exists (opened lazily by ls_delta_store) */
+    char *root_abs;  /* absolute root (local realpath or the store uri), no trailing '/' */
+};
+
+/* ---- hash table of files / txns / domains ---------------------------------------- */
+
+/* Every node starts with this header. */
+typedef struct hnode {
+    uint64_t hash;
+    const char *key; /* canonical path / appId / domain */
+    size_t key_len;
+} hnode;
+
+typedef struct pk_add {
+    hnode h;
+    ls_delta_add a;
+} pk_add;
+
+typedef struct pk_rm {
+    hnode h;
+    ls_delta_remove r;
+} pk_rm;
+
+typedef struct txn_node {
+    hnode h;
+    ls_delta_txn_action t;
+} txn_node;
+
+typedef struct dom_node {
+    hnode h;
+    ls_delta_domain d;
+} dom_node;
+
+typedef struct hslot {
+    uint64_t hash; /* kept beside the pointer: probes do not touch the nodes */
+    hnode *n;      /* NULL = empty */
+} hslot;
+
+typedef struct htab {
+    size_t cap, n; /* cap is a power of two (or 0) */
+    hslot *slots;
+    bool with_dv; /* tombstones: key + DV identity */
+} htab;
+
+static const ls_delta_dv *node_dv(const htab *t, const hnode *n)
+{
+    return t->with_dv ? ((const pk_rm *)n)->r.dv : NULL;
+}
+
+/* Returns the slot holding key (and dv, for tombstones) or the empty slot where it goes. */
+static size_t ht_slot(const htab *t, uint64_t h, const char *key, size_t kl,
+                      const ls_delta_dv *dv, bool *found)
+{
+    size_t m = t->cap - 1, i = (size_t)h & m;
+    for (;;) {
+        const hslot *sl = &t->slots[i];
+        if (!sl->n) {
+            *found = false;
+            return i;
+        }
+        if (sl->hash == h) {
+            const hnode *n = sl->n;
+            if (n->key_len == kl && memcmp(n->key, key, kl) == 0 &&
+                (!t->with_dv || dl_dv_same(node_dv(t, n), dv))) {
+                *found = true;
+                return i;
+            }
+        }
+        i = (i + 1) & m;
+    }
+}
+
+static void ht_grow(htab *t)
+{
+    size_t nc = t->cap ? t->cap * 2 : 64;
+    hslot *old = t->slots;
+    size_t oc = t->cap;
+    t->slots = ls_xcalloc(nc, sizeof(hslot));
+    t->cap = nc;
+    for (size_t i = 0; i < oc; i++) {
+        if (!old[i].n)
+            continue;
+        size_t j = (size_t)old[i].hash & (nc - 1);
+        while (t->slots[j].n)
+            j = (j + 1) & (nc - 1);
+        t->slots[j] = old[i];
+    }
+    free(old);
+}
+
+static hnode *ht_find(const htab *t, uint64_t h, const char *key, size_t kl,
+                      const ls_delta_dv *dv, size_t *slot)
+{
+    if (!t->n)
+        return NULL;
+    bool found;
+    size_t i = ht_slot(t, h, key, kl, dv, &found);
+    if (slot)
+        *slot = i;
+    return found ? t->slots[i].n : NULL;
+}
+
+/* Inserts n, returning the node it replaced (or NULL). */
+static hnode *ht_put(htab *t, hnode *n, const ls_delta_dv *dv)
+{
+    if ((t->n + 1) * 4 > t->cap * 3)
+        ht_grow(t);
+    bool found;
+    size_t i = ht_slot(t, n->hash, n->key, n->key_len, dv, &found);
+    hnode *old = found ? t->slots[i].n : NULL;
+    t->slots[i].hash = n->hash;
+    t->slots[i].n = n;
+    if (!found)
+        t->n++;
+    return old;
+}
+
+/* Backward-shift deletion (linear probing keeps no tombstones). */
+static void ht_del_slot(htab *t, size_t i)
+{
+    size_t m = t->cap - 1;
+    t->slots[i].n = NULL;
+    t->n--;
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & m;
+        if (!t->slots[j].n)
+            return;
+        size_t home = (size_t)t->slots[j].hash & m;
+        /* move the entry back to i if i lies cyclically in [home, j) */
+        bool move = (j > i) ? (home <= i || home > j) : (home <= i && home > j);
+        if (move) {
+            t->slots[i] = t->slots[j];
+            t->slots[j].n = NULL;
+            i = j;
+        }
+    }
+}
+
+static void ht_free_all(htab *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        free(t->slots[i].n);
+    free(t->slots);
+    bool wd = t->with_dv;
+    memset(t, 0, sizeof *t);
+    t->with_dv = wd;
+}
+
+/* ---- packing actions into single blocks ------------------------------------------------ */
+
+typedef struct bump {
+    char *p;
+    size_t used, cap;
+} bump;
+
+static size_t al8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+static void *bump_take(bump *b, size_t n)
+{
+    void *r = b->p + b->used;
+    b->used += al8(n);
+    return r;
+}
+
+static char *bump_str(bump *b, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = bump_take(b, n);
+    memcpy(d, s, n);
+    return d;
+}
+
+static size_t str_sz(const char *s) { return s ? al8(strlen(s) + 1) : 0; }
+
+static size_t kv_sz(const ls_kvlist *l)
+{
+    size_t n = 0;
+    if (!l->n)
+        return 0;
+    n += al8((size_t)l->n * sizeof(char *)) * 2;
+    for (int i = 0; i < l->n; i++)
+        n += str_sz(l->keys[i]) + str_sz(l->values[i]);
+    return n;
+}
+
+static void kv_pack(bump *b, ls_kvlist *dst, const ls_kvlist *src)
+{
+    memset(dst, 0, sizeof *dst);
+    if (!src->n)
+        return;
+    dst->n = dst->cap = src->n;
+    dst->keys = bump_take(b, (size_t)src->n * sizeof(char *));
+    dst->values = bump_take(b, (size_t)src->n * sizeof(char *));
+    for (int i = 0; i < src->n; i++) {
+        dst->keys[i] = bump_str(b, src->keys[i]);
+        dst->values[i] = bump_str(b, src->values[i]);
+    }
+}
+
+static size_t dv_sz(const ls_delta_dv *dv)
+{
+    return dv ? al8(sizeof *dv) + str_sz(dv->path_or_inline_dv) : 0;
+}
+
+static ls_delta_dv *dv_pack(bump *b, const ls_delta_dv *src)
+{
+    if (!src)
+        return NULL;
+    ls_delta_dv *d = bump_take(b, sizeof *d);
+    *d = *src;
+    d->path_or_inline_dv = bump_str(b, src->path_or_inline_dv);
+    return d;
+}
+
+/* key == src->path means "the canonical key is the path itself" (no copy). */
+static pk_add *pack_add(const ls_delta_add *src, const char *key, size_t kl, uint64_t h)
+{
+    bool key_is_path = key == src->path;
+    size_t sz = al8(sizeof(pk_add)) + str_sz(src->path) + kv_sz(&src->partition_values) +
+                str_sz(src->stats) + kv_sz(&src->tags) + dv_sz(src->dv) +
+                str_sz(src->clustering_provider) + (key_is_path ? 0 : al8(kl + 1));
+    bump b = {ls_xmalloc(sz), 0, sz};
+    pk_add *p = bump_take(&b, sizeof *p);
+    p->a = *src;
+    p->a.path = bump_str(&b, src->path);
+    kv_pack(&b, &p->a.partition_values, &src->partition_values);
+    p->a.stats = bump_str(&b, src->stats);
+    kv_pack(&b, &p->a.tags, &src->tags);
+    p->a.dv = dv_pack(&b, src->dv);
+    p->a.clustering_provider = bump_str(&b, src->clustering_provider);
+    if (key_is_path) {
+        p->h.key = p->a.path;
+    } else {
+        char *k = bump_take(&b, kl + 1);
+        memcpy(k, key, kl);
+        k[kl] = 0;
+        p->h.key = k;
+    }
+    p->h.key_len = kl;
+    p->h.hash = h;
+    return p;
+}
+
+static pk_rm *pack_rm(const ls_delta_remove *src, const char *key, size_t kl, uint64_t h)
+{
+    bool key_is_path = key == src->path;
+    size_t sz = al8(sizeof(pk_rm)) + str_sz(src->path) + kv_sz(&src->partition_values) +
+                dv_sz(src->dv) + (key_is_path ? 0 : al8(kl + 1));
+    bump b = {ls_xmalloc(sz), 0, sz};
+    pk_rm *p = bump_take(&b, sizeof *p);
+    p->r = *src;
+    p->r.path = bump_str(&b, src->path);
+    kv_pack(&b, &p->r.partition_values, &src->partition_values);
+    p->r.dv = dv_pack(&b, src->dv);
+    if (key_is_path) {
+        p->h.key = p->r.path;
+    } else {
+        char *k = bump_take(&b, kl + 1);
+        memcpy(k, key, kl);
+        k[kl] = 0;
+        p->h.key = k;
+    }
+    p->h.key_len = kl;
+    p->h.hash = h;
+    return p;
+}
+
+/* ---- tables ------------------------------------------------------------------- */
+
+static char *local_root_abs(ls_store *s)
+{
+    char *lp = ls_store_local_path(s, "x");
+    if (!lp)
+        return ls_xstrdup(ls_store_uri(s));
+    size_t n = strlen(lp);
+    if (n >= 2)
+        lp[n - 2] = 0; /* drop "/x" */
+    char *rp = realpath(lp[0] ? lp : "/", NULL);
+    if (rp) {
+        free(lp);
+        char *r = ls_xstrdup(rp);
+        free(rp);
+        return r;
+    }
+    return lp;
+}
+
+int ls_delta_open(const char *uri, ls_delta_table **out, ls_error *err)
+{
+    *out = NULL;
+    ls_store *s = NULL;
+    int rc = ls_store_open(uri, false, &s, err);
+    if (rc && rc != LS_ERR_NOTFOUND)
+        return ls_err_prefix(err, "open Delta table");
+    ls_delta_table *t = ls_xcalloc(1, sizeof *t);
+    t->uri = ls_xstrdup(uri);
+    t->store = rc ? NULL : s;
+    if (t->store)
+        t->root_abs = local_root_abs(t->store);
+    ls_error_clear(err);
+    *out = t;
+    return LS_OK;
+}
+
+void ls_delta_close(ls_delta_table *t)
+{
+    if (!t)
+        return;
+    ls_store_free(t->store);
+    free(t->uri);
+    free(t->root_abs);
+    free(t);
+}
+
+ls_store *ls_delta_store(ls_delta_table *t)
+{
+    if (!t->store) {
+        ls_error e = {0};
+        if (ls_store_open(t->uri, true, &t->store, &e) != LS_OK)
+            return NULL;
+        free(t->root_abs);
+        t->root_abs = local_root_abs(t->store);
+    }
+    return t->store;
+}
+
+/* ---- log names ------------------------------------------------------------------ */
+
+static bool digits_n(const char *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static bool parse_u(const char *s, int n, int64_t *out)
+{
+    int64_t v = 0;
+    for (int i = 0; i < n; i++) {
+        if (v > (INT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+void dl_log_name_parse(const char *name, dl_log_name *out)
+{
+    memset(out, 0, sizeof *out);
+    out->version = -1;
+    if (strcmp(name, "_last_checkpoint") == 0) {
+        out->kind = DL_FILE_LAST_CHECKPOINT;
+        return;
+    }
+    size_t n = strlen(name);
+    if (n < 21 || !digits_n(name, 20) || name[20] != '.' || !parse_u(name, 20, &out->version)) {
+        out->version = -1;
+        return;
+    }
+    const char *r = name + 21;
+    if (strcmp(r, "json") == 0) {
+        out->kind = DL_FILE_COMMIT;
+    } else if (strcmp(r, "crc") == 0) {
+        out->kind = DL_FILE_CRC;
+    } else if (strcmp(r, "checkpoint.parquet") == 0) {
+        out->kind = DL_FILE_CHECKPOINT;
+    } else if (strncmp(r, "checkpoint.", 11) == 0) {
+        const char *q = r + 11;
+        int64_t part, parts;
+        if (strlen(q) == 29 && digits_n(q, 10) && q[10] == '.' && digits_n(q + 11, 10) &&
+            strcmp(q + 21, ".parquet") == 0 && parse_u(q, 10, &part) &&
+            parse_u(q + 11, 10, &parts) && parts >= 1 && part >= 1 && part <= parts &&
+            parts <= 1000000) {
+            out->kind = DL_FILE_CHECKPOINT_MP;
+            out->part = (int)part;
+            out->parts = (int)parts;
+        } else {
+            const char *dot = strchr(q, '.');
+            if (dot && dot > q && (strcmp(dot, ".json") == 0 || strcmp(dot, ".parquet") == 0)) {
+                out->kind = DL_FILE_CHECKPOINT_V2;
+                out->json = strcmp(dot, ".json") == 0;
+            }
+        }
+    } else if (strlen(r) == 35 && digits_n(r, 20) && strcmp(r + 20, ".compacted.json") == 0) {
+        out->kind = DL_FILE_COMPACTED;
+    }
+    if (out->kind == DL_FILE_OTHER)
+        out->version = -1;
+}
+
+/* ---- log segment ------------------------------------------------------------------ */
+
+typedef struct lfile {
+    int64_t version;
+    const char *key; /* borrowed from the listing */
+    int64_t mtime;
+} lfile;
+
+typedef struct cp_cand {
+    int64_t version;
+    int kind; /* DL_FILE_CHECKPOINT / _MP / _V2 */
+    bool json;
+    int n_keys;
+    const char **keys; /* malloc'ed array of borrowed keys */
+    int64_t mtime;
+} cp_cand;
+
+typedef struct logseg {
+    ls_obj_list list;
+    lfile *commits;
+    size_t n_commits;
+    cp_cand *cps; /* complete checkpoints, ascending version */
+    size_t n_cps;
+} logseg;
+
+static void logseg_free(logseg *s)
+{
+    for (size_t i = 0; i < s->n_cps; i++)
+        free(s->cps[i].keys);
+    free(s->cps);
+    free(s->commits);
+    ls_obj_list_free(&s->list);
+    memset(s, 0, sizeof *s);
+}
+
+static int cand_order(int kind)
+{
+    /* preference at equal versions: classic, V2, multi-part */
+    return kind == DL_FILE_CHECKPOINT ? 0 : kind == DL_FILE_CHECKPOINT_V2 ? 1 : 2;
+}
+
+static int cp_cmp(const void *a, const void *b)
+{
+    const cp_cand *x = a, *y = b;
+    if (x->version != y->version)
+        return x->version < y->version ? -1 : 1;
+    return cand_order(x->kind) - cand_order(y->kind);
+}
+
+/* Lists _delta_log/ (from start_after) and classifies the files. */
+static int logseg_list(ls_delta_table *t, const char *start_after, logseg *s, ls_error *err)
+{
+    memset(s, 0, sizeof *s);
+    int rc = ls_store_list(t->store, DL_LOG_DIR, start_after, &s->list, err);
+    if (rc == LS_ERR_NOTFOUND) {
+        ls_error_clear(err);
+        return LS_OK;
+    }
+    if (rc)
+        return ls_err_prefix(err, "list %s" DL_LOG_DIR, ls_store_uri(t->store));
+    size_t n = s->list.n, nmp = 0;
+    s->commits = ls_xmalloc((n ? n : 1) * sizeof(lfile));
+    s->cps = ls_xmalloc((n ? n : 1) * sizeof(cp_cand));
+    struct mp {
+        int64_t version;
+        int part, parts;
+        const char *key;
+        int64_t mtime;
+    } *mps = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const ls_obj_info *o = &s->list.items[i];
+        const char *name = o->key + strlen(DL_LOG_DIR);
+        if (strncmp(o->key, DL_LOG_DIR, strlen(DL_LOG_DIR)) != 0 || strchr(name, '/'))
+            continue;
+        dl_log_name nm;
+        dl_log_name_parse(name, &nm);
+        switch (nm.kind) {
+        case DL_FILE_COMMIT:
+            s->commits[s->n_commits++] = (lfile){nm.version, o->key, o->mtime_ms};
+            break;
+        case DL_FILE_CHECKPOINT:
+        case DL_FILE_CHECKPOINT_V2: {
+            cp_cand *c = &s->cps[s->n_cps++];
+            c->version = nm.version;
+            c->kind = nm.kind;
+            c->json = nm.json;
+            c->n_keys = 1;
+            c->keys = ls_xmalloc(sizeof(char *));
+            c->keys[0] = o->key;
+            c->mtime = o->mtime_ms;
+            break;
+        }
+        case DL_FILE_CHECKPOINT_MP:
+            if (!mps)
+                mps = ls_xmalloc(n * sizeof *mps);
+            mps[nmp++] = (struct mp){nm.version, nm.part, nm.parts, o->key, o->mtime_ms};
+            break;
+        default: break;
+        }
+    }
+    /* Multi-part sets: complete when parts 1..P of (version, P) are all present. */
+    for (size_t i = 0; i < nmp; i++) {
+        if (mps[i].part != 1)
+            continue;
+        int P = mps[i].parts;
+        if ((size_t)P > nmp)
+            continue;
+        const char **keys = ls_xcalloc((size_t)P, sizeof(char *));
+        int got = 0;
+        int64_t mt = 0;
+        for (size_t j = 0; j < nmp; j++) {
+            if (mps[j].version == mps[i].version && mps[j].parts == P && !keys[mps[j].part - 1]) {
+                keys[mps[j].part - 1] = mps[j].key;
+                got++;
+                if (mps[j].mtime > mt)
+                    mt = mps[j].mtime;
+            }
+        }
+        if (got != P) {
+            free(keys);
+            continue;
+        }
+        cp_cand *c = &s->cps[s->n_cps++];
+        c->version = mps[i].version;
+        c->kind = DL_FILE_CHECKPOINT_MP;
+        c->json = false;
+        c->n_keys = P;
+        c->keys = keys;
+        c->mtime = mt;
+    }
+    free(mps);
+    if (s->n_cps > 1)
+        qsort(s->cps, s->n_cps, sizeof *s->cps, cp_cmp);
+    return LS_OK;
+}
+
+/* Index of the commit with version v, or -1 (commits are sorted ascending). */
+static ssize_t commit_index(const logseg *s, int64_t v)
+{
+    size_t lo = 0, hi = s->n_commits;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->commits[mid].version < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n_commits && s->commits[lo].version == v ? (ssize_t)lo : -1;
+}
+
+static int64_t logseg_latest(const logseg *s)
+{
+    int64_t v = -1;
+    if (s->n_commits)
+        v = s->commits[s->n_commits - 1].version;
+    if (s->n_cps && s->cps[s->n_cps - 1].version > v)
+        v = s->cps[s->n_cps - 1].version;
+    return v;
+}
+
+/* Newest complete checkpoint <= v (NULL if none). */
+static const cp_cand *logseg_checkpoint(const logseg *s, int64_t v)
+{
+    const cp_cand *best = NULL;
+    for (size_t i = 0; i < s->n_cps; i++) {
+        if (s->cps[i].version > v)
+            break;
+        if (!best || s->cps[i].version > best->version)
+            best = &s->cps[i]; /* first of equal versions is the preferred kind */
+    }
+    return best;
+}
+
+/* Reads _last_checkpoint; -1 when missing or unusable. */
+static int64_t last_checkpoint_hint(ls_delta_table *t)
+{
+    ls_buf b = {0};
+    ls_error e = {0};
+    int64_t v = -1;
+    if (ls_store_get(t->store, DL_LOG_DIR "_last_checkpoint", &b, &e) == LS_OK && b.len &&
+        b.len < (64u << 20)) {
+        ls_arena a;
+        ls_arena_init(&a, 16 * 1024);
+        ls_json *j;
+        if (ls_json_parse((const char *)b.data, b.len, &a, &j, &e) == LS_OK) {
+            int64_t x;
+            if (ls_json_int64(ls_json_get(j, "version"), &x) && x >= 0)
+                v = x;
+        }
+        ls_arena_free(&a);
+    }
+    ls_buf_free(&b);
+    return v;
+}
+
+static void version_key(char *buf, size_t n, int64_t v)
+{
+    snprintf(buf, n, DL_LOG_DIR "%020" PRId64, v);
+}
+
+/* Lists the log for a load targeting `target` (-1 = latest): from the _last_checkpoint hint
+ * when it is usable, else everything. */
+static int logseg_for(ls_delta_table *t, int64_t target, logseg *s, ls_error *err)
+{
+    int64_t hint = last_checkpoint_hint(t);
+    if (hint >= 0 && (target < 0 || target >= hint)) {
+        char sa[64];
+        version_key(sa, sizeof sa, hint);
+        /* keys of version `hint` sort after "<hint>" itself, so they are included */
+        int rc = logseg_list(t, sa, s, err);
+        if (rc)
+            return rc;
+        if (s->n_cps && s->cps[0].version >= hint)
+            return LS_OK;
+        logseg_free(s); /* hint points at a missing/incomplete checkpoint: list everything */
+    }
+    return logseg_list(t, NULL, s, err);
+}
+
+/* ---- protocol -------------------------------------------------------------------- */
+
+static const char *const reader_features_ok[] = {
+    "deletionVectors", "columnMapping", "timestampNtz", "v2Checkpoint", "vacuumProtocolCheck",
+    "typeWidening",    "typeWidening-preview",
+};
+
+int dl_protocol_check_read(const ls_delta_protocol *p, ls_error *err)
+{
+    if (p->min_reader_version > 3)
+        return ls_err(err, LS_ERR_UNSUPPORTED,
+                      "unsupported Delta feature: reader version %d (this reader supports up to 3)",
+                      p->min_reader_version);
+    if (p->min_reader_version < 3)
+        return LS_OK; /* 1: base; 2: column mapping, which we implement */
+    for (int i = 0; i < p->n_reader_features; i++) {
+        bool ok = false;
+        for (size_t k = 0; k < sizeof reader_features_ok / sizeof reader_features_ok[0]; k++)
+            if (strcmp(p->reader_features[i], reader_features_ok[k]) == 0)
+                ok = true;
+        if (!ok)
+            return ls_err(err, LS_ERR_UNSUPPORTED, "unsupported Delta feature: %s",
+                          p->reader_features[i]);
+    }
+    return LS_OK;
+}
+
+/* ---- canonical paths ------------------------------------------------------------------- */
+
+/* Canonical key of a log path: URI-decoded once, "file:"/"file://" stripped, and made
+ * relative when it points inside the table root. Returns path itself when it is already
+ * canonical (the common case), else a string in tmp. */
+static const char *canon_key(const ls_delta_table *t, const char *path, ls_buf *tmp, size_t *kl)
+{
+    size_t n = strlen(path);
+    bool plain = path[0] != '/' && !memchr(path, '%', n) && !memchr(path, ':', n);
+    if (plain) {
+        *kl = n;
+        return path;
+    }
+    char *dec = dl_uri_decode(path, n);
+    const char *p = dec;
+    if (strncmp(p, "file://", 7) == 0 && p[7] == '/')
+        p += 7;
+    else if (strncmp(p, "file:", 5) == 0 && p[5] == '/')
+        p += 5;
+    if (t && t->root_abs) {
+        size_t rl = strlen(t->root_abs);
+        if (rl && strncmp(p, t->root_abs, rl) == 0 && p[rl] == '/' && p[rl + 1])
+            p += rl + 1;
+    }
+    ls_buf_reset(tmp);
+    ls_buf_puts(tmp, p);
+    free(dec);
+    *kl = tmp->len;
+    return ls_buf_cstr(tmp);
+}
+
+char *ls_delta_resolve_path(const ls_delta_table *t, const char *add_path)
+{
+    char *dec = dl_uri_decode(add_path, strlen(add_path));
+    const char *p = dec;
+    if (strncmp(p, "file://", 7) == 0 && p[7] == '/')
+        p += 7;
+    else if (strncmp(p, "file:", 5) == 0 && p[5] == '/')
+        p += 5;
+    if (t && t->root_abs) {
+        size_t rl = strlen(t->root_abs);
+        if (rl && strncmp(p, t->root_abs, rl) == 0 && p[rl] == '/' && p[rl + 1])
+            p += rl + 1;
+    }
+    char *r = ls_xstrdup(p);
+    free(dec);
+    return r;
+}
+
+/* ---- replay ---------------------------------------------------------------------------- */
+
+struct dl_replay {
+    ls_delta_table *t;
+    htab live, tombs, txns, doms;
+    ls_delta_protocol protocol;
+    ls_delta_metadata metadata;
+    bool has_protocol, has_metadata;
+    ls_buf tmp;
+    /* commitInfo of the commit being applied */
+    int64_t ci_ts, ci_ict;
+};
+typedef struct dl_replay replay;
+
+static void replay_free(replay *r)
+{
+    ht_free_all(&r->live);
+    ht_free_all(&r->tombs);
+    for (size_t i = 0; i < r->txns.cap; i++)
+        if (r->txns.slots[i].n)
+            dl_txn_free(&((txn_node *)r->txns.slots[i].n)->t);
+    ht_free_all(&r->txns);
+    for (size_t i = 0; i < r->doms.cap; i++)
+        if (r->doms.slots[i].n)
+            dl_domain_free(&((dom_node *)r->doms.slots[i].n)->d);
+    ht_free_all(&r->doms);
+    ls_delta_protocol_free(&r->protocol);
+    ls_delta_metadata_free(&r->metadata);
+    ls_buf_free(&r->tmp);
+}
+
+static int replay_apply(void *ctx, const dl_action *act, ls_error *err)
+{
+    replay *r = ctx;
+    switch (act->kind) {
+    case DL_ACT_ADD: {
+        const ls_delta_add *a = &act->u.add;
+        size_t kl;
+        const char *key = canon_key(r->t, a->path, &r->tmp, &kl);
+        uint64_t h = ls_hash64(key, kl, 0);
+        pk_add *p = pack_add(a, key, kl, h);
+        hnode *old = ht_put(&r->live, &p->h, NULL);
+        free(old);
+        if (r->tombs.n) {
+            size_t slot;
+            hnode *tn = ht_find(&r->tombs, h, p->h.key, kl, a->dv, &slot);
+            if (tn) {
+                ht_del_slot(&r->tombs, slot);
+                free(tn);
+            }
+        }
+        return LS_OK;
+    }
+    case DL_ACT_REMOVE: {
+        const ls_delta_remove *rm = &act->u.remove;
+        size_t kl;
+        const char *key = canon_key(r->t, rm->path, &r->tmp, &kl);
+        uint64_t h = ls_hash64(key, kl, 0);
+        size_t slot;
+        hnode *ln = ht_find(&r->live, h, key, kl, NULL, &slot);
+        if (ln && dl_dv_same(((pk_add *)ln)->a.dv, rm->dv)) {
+            ht_del_slot(&r->live, slot);
+            free(ln);
+        }
+        pk_rm *p = pack_rm(rm, key, kl, h);
+        hnode *old = ht_put(&r->tombs, &p->h, p->r.dv);
+        free(old);
+        return LS_OK;
+    }
+    case DL_ACT_PROTOCOL:
+        ls_delta_protocol_free(&r->protocol);
+        dl_protocol_copy(&r->protocol, &act->u.protocol);
+        r->has_protocol = true;
+        return LS_OK;
+    case DL_ACT_METADATA:
+        ls_delta_metadata_free(&r->metadata);
+        dl_metadata_copy(&r->metadata, &act->u.metadata);
+        r->has_metadata = true;
+        return LS_OK;
+    case DL_ACT_TXN: {
+        const ls_delta_txn_action *x = &act->u.txn;
+        size_t kl = strlen(x->app_id);
+        uint64_t h = ls_hash64(x->app_id, kl, 1);
+        txn_node *n = (txn_node *)ht_find(&r->txns, h, x->app_id, kl, NULL, NULL);
+        if (n) {
+            n->t.version = x->version;
+            n->t.has_last_updated = x->has_last_updated;
+            n->t.last_updated = x->last_updated;
+            return LS_OK;
+        }
+        n = ls_xcalloc(1, sizeof *n);
+        dl_txn_copy(&n->t, x);
+        n->h.hash = h;
+        n->h.key = n->t.app_id;
+        n->h.key_len = kl;
+        ht_put(&r->txns, &n->h, NULL);
+        return LS_OK;
+    }
+    case DL_ACT_DOMAIN: {
+        const ls_delta_domain *x = &act->u.domain;
+        size_t kl = strlen(x->domain);
+        uint64_t h = ls_hash64(x->domain, kl, 2);
+        size_t slot;
+        dom_node *n = (dom_node *)ht_find(&r->doms, h, x->domain, kl, NULL, &slot);
+        if (n) {
+            ht_del_slot(&r->doms, slot);
+            dl_domain_free(&n->d);
+            free(n);
+        }
+        if (x->removed)
+            return LS_OK;
+        n = ls_xcalloc(1, sizeof *n);
+        dl_domain_copy(&n->d, x);
+        n->h.hash = h;
+        n->h.key = n->d.domain;
+        n->h.key_len = kl;
+        ht_put(&r->doms, &n->h, NULL);
+        return LS_OK;
+    }
+    case DL_ACT_COMMIT_INFO:
+        r->ci_ts = act->u.commit_info.timestamp;
+        r->ci_ict = act->u.commit_info.in_commit_timestamp;
+        return LS_OK;
+    default: return LS_OK; /* cdc, checkpointMetadata, sidecar (handled by the reader) */
+    }
+}
+
+/* ---- snapshots ---------------------------------------------------------------------- */
+
+struct ls_delta_snapshot {
+    ls_delta_table *t;
+    int64_t version, timestamp;
+    ls_delta_protocol protocol;
+    ls_delta_metadata metadata;
+    pk_add **files;
+    size_t n_files;
+    pk_rm **tombs;
+    size_t n_tombs;
+    txn_node **txns;
+    size_t n_txns;
+    dom_node **doms;
+    size_t n_doms;
+};
+
+/* Sorting 1M paths with strcmp through pointers is dominated by cache misses and by the
+ * long common prefixes of data-file paths. So: skip the prefix all paths share, compare
+ * the next 16 bytes as two big-endian integers held in the sort array, and fall back to
+ * strcmp only on ties. */
+typedef struct sortent {
+    uint64_t k0, k1;
+    const char *rest; /* path + lcp + 16, or NULL when the path ends before that */
+    void *p;
+} sortent;
+
+static uint64_t be_key(const char *s, size_t n)
+{
+    if (n >= 8) {
+        uint64_t k;
+        memcpy(&k, s, 8);
+        return __builtin_bswap64(k);
+    }
+    uint64_t k = 0;
+    for (size_t i = 0; i < 8; i++)
+        k = k << 8 | (i < n ? (uint8_t)s[i] : 0);
+    return k;
+}
+
+static inline int sortent_cmp3(const sortent *x, const sortent *y)
+{
+    if (x->k0 != y->k0)
+        return x->k0 < y->k0 ? -1 : 1;
+    if (x->k1 != y->k1)
+        return x->k1 < y->k1 ? -1 : 1;
+    if (!x->rest || !y->rest)
+        return x->rest ? 1 : y->rest ? -1 : 0;
+    return strcmp(x->rest, y->rest);
+}
+
+static int sortent_cmp(const void *a, const void *b) { return sortent_cmp3(a, b); }
+
+static inline void se_swap(sortent *a, sortent *b)
+{
+    sortent t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Quicksort with the comparison inlined (median of three, insertion sort for small
+ * ranges); past a depth limit it hands the range to qsort, so it is never quadratic. */
+static void se_sort(sortent *a, size_t n, int depth)
+{
+    while (n > 16) {
+        if (depth-- <= 0) {
+            qsort(a, n, sizeof *a, sortent_cmp);
+            return;
+        }
+        sortent *l = &a[0], *m = &a[n / 2], *h = &a[n - 1];
+        if (sortent_cmp3(m, l) < 0)
+            se_swap(m, l);
+        if (sortent_cmp3(h, l) < 0)
+            se_swap(h, l);
+        if (sortent_cmp3(h, m) < 0)
+            se_swap(h, m);
+        sortent piv = *m;
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (sortent_cmp3(&a[i], &piv) < 0)
+                i++;
+            while (sortent_cmp3(&piv, &a[j]) < 0)
+                j--;
+            if (i >= j)
+                break;
+            se_swap(&a[i], &a[j]);
+            i++;
+            j--;
+        }
+        size_t left = j + 1;
+        if (left < n - left) {
+            se_sort(a, left, depth);
+            a += left;
+            n -= left;
+        } else {
+            se_sort(a + left, n - left, depth);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        sortent t = a[i];
+        size_t j = i;
+        while (j > 0 && sortent_cmp3(&t, &a[j - 1]) < 0) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = t;
+    }
+}
+
+/* Sorts items by the path at byte offset path_off of each item (a char * member). */
+static void sort_by_path(void **items, size_t n, size_t path_off)
+{
+    if (n < 2)
+        return;
+#define PATH_OF(it) (*(const char *const *)((const char *)(it) + path_off))
+    const char *first = PATH_OF(items[0]);
+    size_t lcp = strlen(first);
+    for (size_t i = 1; i < n && lcp; i++) {
+        const char *q = PATH_OF(items[i]);
+        size_t k = 0;
+        while (k < lcp && q[k] == first[k])
+            k++;
+        lcp = k;
+    }
+    sortent *e = ls_xmalloc(n * sizeof *e);
+    for (size_t i = 0; i < n; i++) {
+        const char *q = PATH_OF(items[i]) + lcp;
+        size_t len = strnlen(q, 17);
+        e[i].k0 = be_key(q, len);
+        e[i].k1 = be_key(q + (len < 8 ? len : 8), len > 8 ? len - 8 : 0);
+        e[i].rest = len > 16 ? q + 16 : NULL;
+        e[i].p = items[i];
+    }
+#undef PATH_OF
+    se_sort(e, n, 2 * ls_bit_width(n) + 8);
+    for (size_t i = 0; i < n; i++)
+        items[i] = e[i].p;
+    free(e);
+}
+
+static int hnode_key_cmp(const void *a, const void *b)
+{
+    return strcmp((*(hnode *const *)a)->key, (*(hnode *const *)b)->key);
+}
+
+static void **ht_take_all(htab *t, size_t *n)
+{
+    void **arr = ls_xmalloc((t->n ? t->n : 1) * sizeof(void *));
+    size_t k = 0;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].n)
+            arr[k++] = t->slots[i].n;
+    *n = k;
+    free(t->slots);
+    bool wd = t->with_dv;
+    memset(t, 0, sizeof *t);
+    t->with_dv = wd;
+    return arr;
+}
+
+/* Checks what replay produced and moves it into a snapshot (the replay is left empty). */
+static int replay_finish(replay *r, int64_t version, int64_t ts, ls_delta_snapshot **out,
+                         ls_error *err)
+{
+    *out = NULL;
+    if (!r->has_protocol)
+        return ls_err(err, LS_ERR_CORRUPT,
+                      "version %" PRId64 " has no protocol action (invalid Delta table)", version);
+    int rc = dl_protocol_check_read(&r->protocol, err);
+    if (rc)
+        return rc;
+    if (!r->has_metadata)
+        return ls_err(err, LS_ERR_CORRUPT,
+                      "version %" PRId64 " has no metaData action (invalid Delta table)", version);
+    ls_schema *schema = NULL;
+    if ((rc = ls_delta_schema_parse(r->metadata.schema_string, &schema, err))) {
+        if (rc == LS_ERR_UNSUPPORTED && strstr(err->msg, "unsupported Delta feature"))
+            return rc;
+        return ls_err_prefix(err, "metaData.schemaString");
+    }
+    ls_delta_snapshot *s = ls_xcalloc(1, sizeof *s);
+    s->t = r->t;
+    s->version = version;
+    s->timestamp = ts;
+    s->protocol = r->protocol;
+    memset(&r->protocol, 0, sizeof r->protocol);
+    r->has_protocol = false;
+    s->metadata = r->metadata;
+    memset(&r->metadata, 0, sizeof r->metadata);
+    r->has_metadata = false;
+    s->metadata.schema = schema;
+    s->files = (pk_add **)ht_take_all(&r->live, &s->n_files);
+    s->tombs = (pk_rm **)ht_take_all(&r->tombs, &s->n_tombs);
+    s->txns = (txn_node **)ht_take_all(&r->txns, &s->n_txns);
+    s->doms = (dom_node **)ht_take_all(&r->doms, &s->n_doms);
+    sort_by_path((void **)s->files, s->n_files, offsetof(pk_add, a.path));
+    sort_by_path((void **)s->tombs, s->n_tombs, offsetof(pk_rm, r.path));
+    if (s->n_txns > 1)
+        qsort(s->txns, s->n_txns, sizeof *s->txns, hnode_key_cmp);
+    if (s->n_doms > 1)
+        qsort(s->doms, s->n_doms, sizeof *s->doms, hnode_key_cmp);
+    *out = s;
+    return LS_OK;
+}
+
+dl_replay *dl_replay_new(ls_delta_table *t)
+{
+    replay *r = ls_xcalloc(1, sizeof *r);
+    r->t = t;
+    r->tombs.with_dv = true;
+    r->ci_ts = r->ci_ict = -1;
+    return r;
+}
+
+int dl_replay_apply(dl_replay *r, const dl_action *act, ls_error *err)
+{
+    return replay_apply(r, act, err);
+}
+
+int dl_replay_finish(dl_replay *r, int64_t version, int64_t timestamp_ms,
+                     ls_delta_snapshot **out, ls_error *err)
+{
+    return replay_finish(r, version, timestamp_ms, out, err);
+}
+
+void dl_replay_free(dl_replay *r)
+{
+    if (!r)
+        return;
+    replay_free(r);
+    free(r);
+}
+
+/* Timestamp of commit v from its file: inCommitTimestamp, else commitInfo.timestamp, else
+ * the file's modification time. Only commitInfo lines are parsed. */
+static int commit_timestamp(ls_delta_table *t, const lfile *c, int64_t *ts, ls_error *err)
+{
+    ls_buf b = {0};
+    int rc = ls_store_get(t->store, c->key, &b, err);
+    if (rc) {
+        ls_buf_free(&b);
+        return rc;
+    }
+    *ts = c->mtime;
+    ls_arena a;
+    ls_arena_init(&a, 16 * 1024);
+    const char *d = (const char *)b.data;
+    size_t i = 0, n = b.len;
+    while (i < n) {
+        const char *nl = memchr(d + i, '\n', n - i);
+        size_t e = nl ? (size_t)(nl - d) : n;
+        size_t s = i;
+        while (s < e && (d[s] == ' ' || d[s] == '\t'))
+            s++;
+        if (e - s > 14 && memcmp(d + s, "{\"commitInfo\"", 13) == 0) {
+            dl_action act;
+            ls_error e2 = {0};
+            if (dl_action_parse_line(d + s, e - s, &a, &act, &e2) == LS_OK &&
+                act.kind == DL_ACT_COMMIT_INFO) {
+                if (act.u.commit_info.in_commit_timestamp >= 0)
+                    *ts = act.u.commit_info.in_commit_timestamp;
+                else if (act.u.commit_info.timestamp >= 0)
+                    *ts = act.u.commit_info.timestamp;
+            }
+            break;
+        }
+        i = e + 1;
+    }
+    ls_arena_free(&a);
+    ls_buf_free(&b);
+    return LS_OK;
+}
+
+static int read_commit_file(ls_delta_table *t, const lfile *c, ls_buf *buf, ls_error *err)
+{
+    ls_buf_reset(buf);
+    int rc = ls_store_get(t->store, c->key, buf, err);
+    if (rc == LS_ERR_NOTFOUND)
+        return ls_err(err, LS_ERR_CORRUPT, "commit %s disappeared while reading the log",
+                      c->key);
+    return rc;
+}
+
+static int apply_commit(replay *r, const lfile *c, ls_buf *buf, ls_arena *a, ls_error *err)
+{
+    int rc = read_commit_file(r->t, c, buf, err);
+    if (rc)
+        return rc;
+    dl_action *acts;
+    size_t n;
+    rc = dl_commit_parse((const char *)buf->data, buf->len, a, &acts, &n, err);
+    if (rc)
+        return ls_err_prefix(err, "%s", c->key);
+    r->ci_ts = r->ci_ict = -1;
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = replay_apply(r, &acts[i], err)))
+            return ls_err_prefix(err, "%s", c->key);
+    }
+    return LS_OK;
+}
+
+/* Earliest version that can be reconstructed from what the listing holds. */
+static int64_t earliest_version(const logseg *s)
+{
+    if (s->n_commits && s->commits[0].version == 0)
+        return 0;
+    int64_t e = -1;
+    if (s->n_cps)
+        e = s->cps[0].version;
+    return e;
+}
+
+static int load_at(ls_delta_table *t, logseg *seg, int64_t target, ls_delta_snapshot **out,
+                   ls_error *err)
+{
+    int64_t latest = logseg_latest(seg);
+    if (latest < 0)
+        return ls_err(err, LS_ERR_NOTFOUND, "%s: not a Delta table (no commits in _delta_log/)",
+                      t->uri);
+    if (target < 0)
+        target = latest;
+    if (target > latest)
+        return ls_err(err, LS_ERR_NOTFOUND,
+                      "%s: version %" PRId64 " does not exist (latest version is %" PRId64 ")",
+                      t->uri, target, latest);
+    const cp_cand *cp = logseg_checkpoint(seg, target);
+    int64_t start = cp ? cp->version + 1 : 0;
+    /* the commits start..target must all be there */
+    ssize_t ci = -1;
+    if (start <= target) {
+        ci = commit_index(seg, start);
+        if (ci < 0) {
+            if (cp)
+                return ls_err(err, LS_ERR_CORRUPT,
+                              "%s: missing commit %" PRId64 " in _delta_log/", t->uri, start);
+            int64_t e = earliest_version(seg);
+            if (e >= 0 && target < e)
+                return ls_err(err, LS_ERR_NOTFOUND,
+                              "%s: version %" PRId64 " cannot be reconstructed (its commits and "
+                              "checkpoints were removed; earliest available version is %" PRId64
+                              ")",
+                              t->uri, target, e);
+            return ls_err(err, LS_ERR_CORRUPT,
+                          "%s: cannot reconstruct version %" PRId64
+                          ": no checkpoint and commit 0 is missing (missing commit 0)",
+                          t->uri, target);
+        }
+        for (int64_t v = start; v <= target; v++) {
+            size_t k = (size_t)ci + (size_t)(v - start);
+            if (k >= seg->n_commits || seg->commits[k].version != v)
+                return ls_err(err, LS_ERR_CORRUPT,
+                              "%s: missing commit %" PRId64 " in _delta_log/", t->uri, v);
+        }
+    }
+
+    replay r;
+    memset(&r, 0, sizeof r);
+    r.t = t;
+    r.tombs.with_dv = true;
+    r.ci_ts = r.ci_ict = -1;
+    int rc = LS_OK;
+    if (cp) {
+        rc = dl_checkpoint_read(t->store, cp->keys, (size_t)cp->n_keys, cp->json, replay_apply,
+                                &r, err);
+    }
+    ls_buf buf = {0};
+    ls_arena arena;
+    ls_arena_init(&arena, 256 * 1024);
+    int64_t ts = -1;
+    for (int64_t v = start; rc == LS_OK && v <= target; v++) {
+        const lfile *c = &seg->commits[(size_t)ci + (size_t)(v - start)];
+        rc = apply_commit(&r, c, &buf, &arena, err);
+        ls_arena_reset(&arena);
+        if (rc == LS_OK && v == target)
+            ts = r.ci_ict >= 0 ? r.ci_ict : r.ci_ts >= 0 ? r.ci_ts : c->mtime;
+    }
+    ls_arena_free(&arena);
+    ls_buf_free(&buf);
+    if (rc) {
+        /* an unsupported protocol explains a failure better than what it broke */
+        ls_error e2 = {0};
+        if (r.has_protocol && dl_protocol_check_read(&r.protocol, &e2)) {
+            *err = e2;
+            rc = e2.code;
+        }
+        replay_free(&r);
+        return rc;
+    }
+    if (ts < 0) {
+        /* target is the checkpoint version: its commit's timestamp if the file is there */
+        ssize_t k = commit_index(seg, target);
+        if (k >= 0) {
+            ls_error e2 = {0};
+            if (commit_timestamp(t, &seg->commits[k], &ts, &e2) != LS_OK)
+                ts = seg->commits[k].mtime;
+        } else {
+            ts = cp ? cp->mtime : 0;
+        }
+    }
+    rc = replay_finish(&r, target, ts, out, err);
+    replay_free(&r);
+    if (rc && rc != LS_ERR_UNSUPPORTED)
+        ls_err_prefix(err, "%s", t->uri);
+    return rc;
+}
+
+/* Version for a timestamp: the latest commit whose timestamp is <= ts_ms. */
+static int version_at_timestamp(ls_delta_table *t, const logseg *seg, int64_t ts_ms,
+                                int64_t *version, ls_error *err)
+{
+    int64_t latest = logseg_latest(seg);
+    int64_t e = earliest_version(seg);
+    if (latest < 0 || e < 0)
+        return ls_err(err, LS_ERR_NOTFOUND, "%s: no reconstructable version in _delta_log/",
+                      t->uri);
+    /* candidate versions: those in [e, latest] that have a commit file (others: checkpoint
+     * mtime) */
+    int64_t lo = e, hi = latest, best = -1, best_ts = 0;
+    int64_t first_ts = -1;
+    while (lo <= hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int64_t ts;
+        ssize_t k = commit_index(seg, mid);
+        if (k >= 0) {
+            int rc = commit_timestamp(t, &seg->commits[k], &ts, err);
+            if (rc)
+                return rc;
+        } else {
+            const cp_cand *cp = logseg_checkpoint(seg, mid);
+            ts = cp && cp->version == mid ? cp->mtime : INT64_MAX;
+        }
+        if (mid == e)
+            first_ts = ts;
+        if (ts <= ts_ms) {
+            best = mid;
+            best_ts = ts;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    (void)best_ts;
+    if (best < 0) {
+        if (first_ts < 0) {
+            ssize_t k = commit_index(seg, e);
+            first_ts = 0;
+            if (k >= 0)
+                commit_timestamp(t, &seg->commits[k], &first_ts, err);
+        }
+        return ls_err(err, LS_ERR_NOTFOUND,
+                      "%s: timestamp %" PRId64 " ms is before the earliest available commit "
+                      "(version %" PRId64 " at %" PRId64 " ms)",
+                      t->uri, ts_ms, e, first_ts);
+    }
+    *version = best;
+    return LS_OK;
+}
+
+int ls_delta_snapshot_load(ls_delta_table *t, const ls_delta_snapshot_spec *spec,
+                           ls_delta_snapshot **out, ls_error *err)
+{
+    *out = NULL;
+    if (!t->store)
+        return ls_err(err, LS_ERR_NOTFOUND, "%s: no such table (directory does not exist)",
+                      t->uri);
+    ls_delta_at at = spec ? spec->at : LS_AT_LATEST;
+    logseg seg;
+    int rc;
+    int64_t target = -1;
+    if (at == LS_AT_VERSION) {
+        if (spec->version < 0)
+            return ls_err(err, LS_ERR_INVALID, "version %" PRId64 " is negative", spec->version);
+        target = spec->version;
+        rc = logseg_for(t, target, &seg, err);
+    } else if (at == LS_AT_TIMESTAMP) {
+        rc = logseg_list(t, NULL, &seg, err);
+        if (rc == LS_OK) {
+            if (logseg_latest(&seg) < 0) {
+                logseg_free(&seg);
+                return ls_err(err, LS_ERR_NOTFOUND,
+                              "%s: not a Delta table (no commits in _delta_log/)", t->uri);
+            }
+            rc = version_at_timestamp(t, &seg, spec->timestamp_ms, &target, err);
+            if (rc)
+                logseg_free(&seg);
+        }
+    } else {
+        rc = logseg_for(t, -1, &seg, err);
+    }
+    if (rc)
+        return rc;
+    rc = load_at(t, &seg, target, out, err);
+    logseg_free(&seg);
+    return rc;
+}
+
+int ls_delta_exists(ls_delta_table *t, bool *exists, ls_error *err)
+{
+    *exists = false;
+    if (!t->store)
+        return LS_OK;
+    logseg seg;
+    int rc = logseg_for(t, -1, &seg, err);
+    if (rc)
+        return rc;
+    *exists = logseg_latest(&seg) >= 0;
+    logseg_free(&seg);
+    return LS_OK;
+}
+
+void ls_delta_snapshot_free(ls_delta_snapshot *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_files; i++)
+        free(s->files[i]);
+    free(s->files);
+    for (size_t i = 0; i < s->n_tombs; i++)
+        free(s->tombs[i]);
+    free(s->tombs);
+    for (size_t i = 0; i < s->n_txns; i++) {
+        dl_txn_free(&s->txns[i]->t);
+        free(s->txns[i]);
+    }
+    free(s->txns);
+    for (size_t i = 0; i < s->n_doms; i++) {
+        dl_domain_free(&s->doms[i]->d);
+        free(s->doms[i]);
+    }
+    free(s->doms);
+    ls_delta_protocol_free(&s->protocol);
+    ls_delta_metadata_free(&s->metadata);
+    free(s);
+}
+
+int64_t ls_delta_snapshot_version(const ls_delta_snapshot *s) { return s->version; }
+int64_t ls_delta_snapshot_timestamp(const ls_delta_snapshot *s) { return s->timestamp; }
+const ls_delta_protocol *ls_delta_snapshot_protocol(const ls_delta_snapshot *s)
+{
+    return &s->protocol;
+}
+const ls_delta_metadata *ls_delta_snapshot_metadata(const ls_delta_snapshot *s)
+{
+    return &s->metadata;
+}
+size_t ls_delta_snapshot_num_files(const ls_delta_snapshot *s) { return s->n_files; }
+const ls_delta_add *ls_delta_snapshot_file(const ls_delta_snapshot *s, size_t i)
+{
+    return i < s->n_files ? &s->files[i]->a : NULL;
+}
+size_t ls_delta_snapshot_num_tombstones(const ls_delta_snapshot *s) { return s->n_tombs; }
+const ls_delta_remove *ls_delta_snapshot_tombstone(const ls_delta_snapshot *s, size_t i)
+{
+    return i < s->n_tombs ? &s->tombs[i]->r : NULL;
+}
+
+static ssize_t find_sorted(hnode *const *arr, size_t n, const char *key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(arr[mid]->key, key);
+        if (c == 0)
+            return (ssize_t)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+int64_t ls_delta_snapshot_txn_version(const ls_delta_snapshot *s, const char *app_id)
+{
+    ssize_t i = find_sorted((hnode *const *)s->txns, s->n_txns, app_id);
+    return i < 0 ? -1 : s->txns[i]->t.version;
+}
+size_t ls_delta_snapshot_num_txns(const ls_delta_snapshot *s) { return s->n_txns; }
+const ls_delta_txn_action *ls_delta_snapshot_txn(const ls_delta_snapshot *s, size_t i)
+{
+    return i < s->n_txns ? &s->txns[i]->t : NULL;
+}
+const ls_delta_domain *ls_delta_snapshot_domain(const ls_delta_snapshot *s, const char *domain)
+{
+    ssize_t i = find_sorted((hnode *const *)s->doms, s->n_doms, domain);
+    return i < 0 ? NULL : &s->doms[i]->d;
+}
+const ls_schema *ls_delta_snapshot_schema(const ls_delta_snapshot *s)
+{
+    return s->metadata.schema;
+}
+const char *ls_delta_snapshot_property(const ls_delta_snapshot *s, const char *key,
+                                       const char *dflt)
+{
+    bool found;
+    const char *v = ls_kvlist_get(&s->metadata.configuration, key, &found);
+    return found && v ? v : dflt;
+}
+
+/* ---- history and incremental reads ---------------------------------------------------- */
+
+int ls_delta_history(ls_delta_table *t, int64_t from, int64_t to, ls_delta_commit_info **out,
+                     size_t *n, ls_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (!t->store)
+        return ls_err(err, LS_ERR_NOTFOUND, "%s: no such table", t->uri);
+    if (from < 0)
+        from = 0;
+    logseg seg;
+    char sa[64];
+    if (from > 0)
+        version_key(sa, sizeof sa, from - 1);
+    int rc = logseg_list(t, from > 0 ? sa : NULL, &seg, err);
+    if (rc)
+        return rc;
+    if (!seg.n_commits && from == 0) {
+        logseg_free(&seg);
+        return ls_err(err, LS_ERR_NOTFOUND, "%s: not a Delta table (no commits in _delta_log/)",
+                      t->uri);
+    }
+    ls_delta_commit_info *arr = ls_xcalloc(seg.n_commits ? seg.n_commits : 1, sizeof *arr);
+    size_t cnt = 0;
+    ls_buf b = {0};
+    ls_arena a;
+    ls_arena_init(&a, 64 * 1024);
+    for (size_t k = seg.n_commits; k-- > 0 && rc == LS_OK;) {
+        const lfile *c = &seg.commits[k];
+        if (c->version < from || (to >= 0 && c->version > to))
+            continue;
+        ls_buf_reset(&b);
+        rc = ls_store_get(t->store, c->key, &b, err);
+        if (rc)
+            break;
+        ls_delta_commit_info *ci = &arr[cnt++];
+        memset(ci, 0, sizeof *ci);
+        ci->version = c->version;
+        ci->timestamp = c->mtime;
+        ci->in_commit_timestamp = -1;
+        const char *d = (const char *)b.data;
+        size_t i = 0, len = b.len;
+        while (i < len) {
+            const char *nl = memchr(d + i, '\n', len - i);
+            size_t e = nl ? (size_t)(nl - d) : len;
+            size_t s = i;
+            while (s < e && (d[s] == ' ' || d[s] == '\t'))
+                s++;
+            if (e - s > 14 && memcmp(d + s, "{\"commitInfo\"", 13) == 0) {
+                dl_action act;
+                if ((rc = dl_action_parse_line(d + s, e - s, &a, &act, err))) {
+                    ls_err_prefix(err, "%s", c->key);
+                    break;
+                }
+                if (act.kind == DL_ACT_COMMIT_INFO) {
+                    dl_commit_info_copy(ci, &act.u.commit_info);
+                    ci->version = c->version;
+                    if (ci->timestamp < 0)
+                        ci->timestamp = c->mtime;
+                }
+                break;
+            }
+            i = e + 1;
+        }
+        ls_arena_reset(&a);
+    }
+    ls_arena_free(&a);
+    ls_buf_free(&b);
+    logseg_free(&seg);
+    if (rc) {
+        for (size_t i = 0; i < cnt; i++)
+            ls_delta_commit_info_free(&arr[i]);
+        free(arr);
+        return rc;
+    }
+    *out = arr;
+    *n = cnt;
+    return LS_OK;
+}
+
+int ls_delta_adds_since(ls_delta_table *t, int64_t from_version, int64_t to_version,
+                        bool allow_removes, ls_delta_add **out, size_t *n, ls_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (!t->store)
+        return ls_err(err, LS_ERR_NOTFOUND, "%s: no such table", t->uri);
+    if (from_version < -1)
+        return ls_err(err, LS_ERR_INVALID, "adds since version %" PRId64 ": invalid version",
+                      from_version);
+    logseg seg;
+    char sa[64];
+    if (from_version >= 0)
+        version_key(sa, sizeof sa, from_version);
+    int rc = logseg_list(t, from_version >= 0 ? sa : NULL, &seg, err);
+    if (rc)
+        return rc;
+    if (!seg.n_commits) {
+        logseg_free(&seg);
+        return ls_err(err, LS_ERR_NOTFOUND,
+                      "%s: no commits at or after version %" PRId64 " in _delta_log/", t->uri,
+                      from_version < 0 ? 0 : from_version);
+    }
+    int64_t latest = seg.commits[seg.n_commits - 1].version;
+    if (to_version < 0)
+        to_version = latest;
+    if (to_version > latest) {
+        logseg_free(&seg);
+        return ls_err(err, LS_ERR_NOTFOUND,
+                      "%s: version %" PRId64 " does not exist (latest is %" PRId64 ")", t->uri,
+                      to_version, latest);
+    }
+    if (from_version > to_version) {
+        logseg_free(&seg);
+        return ls_err(err, LS_ERR_INVALID,
+                      "%s: adds since %" PRId64 ": newer than version %" PRId64, t->uri,
+                      from_version, to_version);
+    }
+    size_t cap = 0, cnt = 0;
+    ls_delta_add *arr = NULL;
+    ls_buf b = {0};
+    ls_arena a;
+    ls_arena_init(&a, 256 * 1024);
+    for (int64_t v = from_version + 1; v <= to_version && rc == LS_OK; v++) {
+        ssize_t k = commit_index(&seg, v);
+        if (k < 0) {
+            rc = ls_err(err, v == from_version + 1 ? LS_ERR_NOTFOUND : LS_ERR_CORRUPT,
+                        "%s: commit %" PRId64 " is missing from _delta_log/", t->uri, v);
+            break;
+        }
+        const lfile *c = &seg.commits[k];
+        if ((rc = read_commit_file(t, c, &b, err)))
+            break;
+        dl_action *acts;
+        size_t na;
+        if ((rc = dl_commit_parse((const char *)b.data, b.len, &a, &acts, &na, err))) {
+            ls_err_prefix(err, "%s", c->key);
+            break;
+        }
+        const char *op = NULL;
+        for (size_t i = 0; i < na; i++)
+            if (acts[i].kind == DL_ACT_COMMIT_INFO)
+                op = acts[i].u.commit_info.operation;
+        for (size_t i = 0; i < na && rc == LS_OK; i++) {
+            const dl_action *x = &acts[i];
+            if (x->kind == DL_ACT_PROTOCOL) {
+                rc = dl_protocol_check_read(&x->u.protocol, err);
+            } else if (x->kind == DL_ACT_REMOVE && x->u.remove.data_change && !allow_removes) {
+                rc = ls_err(err, LS_ERR_UNSUPPORTED,
+                            "%s: commit %" PRId64 " (%s) removes data (file %s): not an "
+                            "append-only change",
+                            t->uri, v, op ? op : "unknown operation", x->u.remove.path);
+            } else if (x->kind == DL_ACT_ADD && x->u.add.data_change) {
+                if (cnt == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    arr = ls_xrealloc(arr, cap * sizeof *arr);
+                }
+                dl_add_copy(&arr[cnt++], &x->u.add);
+            }
+        }
+        ls_arena_reset(&a);
+    }
+    ls_arena_free(&a);
+    ls_buf_free(&b);
+    logseg_free(&seg);
+    if (rc) {
+        for (size_t i = 0; i < cnt; i++)
+            ls_delta_add_free(&arr[i]);
+        free(arr);
+        return rc;
+    }
+    *out = arr;
+    *n = cnt;
+    return LS_OK;
+}
