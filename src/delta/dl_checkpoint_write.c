@@ -373,6 +373,7 @@ int ls_delta_checkpoint_write(ls_delta_table *t, const ls_delta_snapshot *snap, 
     ls_pq_writer_opts po;
     ls_pq_writer_opts_default(&po);
     po.codec = 1; /* SNAPPY, as Spark's checkpoints */
+    po.root_name = "spark_schema";
     po.n_kv = 1;
     po.kv_keys = kv_keys;
     po.kv_values = kv_values;

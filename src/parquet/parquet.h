@@ -29,6 +29,8 @@ typedef struct ls_pq_writer_opts {
     bool statistics;           /* chunk statistics; default true */
     bool page_index;           /* ColumnIndex + OffsetIndex; default true */
     bool field_ids;            /* write ls_field.field_id when >= 0; default true */
+    const char *root_name;     /* name of the schema root element; NULL = "schema" (Spark
+                                * checkpoints use "spark_schema"); borrowed */
     size_t n_kv;               /* extra key/value metadata (borrowed strings) */
     const char *const *kv_keys;
     const char *const *kv_values;

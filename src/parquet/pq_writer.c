@@ -1367,7 +1367,8 @@ int ls_pq_writer_new(ls_output *out, const ls_schema *schema, const ls_pq_writer
     w->path_len = ls_xcalloc((size_t)w->n_cols, sizeof(int));
     schema_build sb = {0};
     sb.w = w;
-    pq_schema_element *root = new_elem(&sb, "schema", -1);
+    pq_schema_element *root =
+        new_elem(&sb, w->opts.root_name ? w->opts.root_name : "schema", -1);
     root->has_num_children = true;
     root->num_children = schema->root.n_children;
     for (int i = 0; i < schema->root.n_children; i++) {
