@@ -66,8 +66,45 @@ static void put_shortest(ls_buf *b, double d, bool is_float)
         else
             lo = mid + 1;
     }
-    int n = snprintf(t, sizeof t, "%.*g", lo, d);
-    ls_buf_append(b, t, (size_t)n);
+    /* Lay the shortest digits out as JavaScript does: positional for exponents in
+     * [-6, 21), otherwise d.ddde+X (so 850 prints as 850, not 8.5e+02). */
+    snprintf(t, sizeof t, "%.*e", lo - 1, d);
+    char digits[32];
+    int nd = 0, exp10 = 0;
+    bool neg = t[0] == '-';
+    const char *q = t + (neg ? 1 : 0);
+    for (; *q && *q != 'e'; q++)
+        if (*q >= '0' && *q <= '9' && nd < (int)sizeof digits - 1)
+            digits[nd++] = *q;
+    if (*q == 'e')
+        exp10 = atoi(q + 1);
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    if (neg)
+        ls_buf_putc(b, '-');
+    if (exp10 >= -6 && exp10 < 21) {
+        if (exp10 >= nd - 1) {
+            ls_buf_append(b, digits, (size_t)nd);
+            for (int i = 0; i < exp10 - (nd - 1); i++)
+                ls_buf_putc(b, '0');
+        } else if (exp10 >= 0) {
+            ls_buf_append(b, digits, (size_t)exp10 + 1);
+            ls_buf_putc(b, '.');
+            ls_buf_append(b, digits + exp10 + 1, (size_t)(nd - exp10 - 1));
+        } else {
+            ls_buf_puts(b, "0.");
+            for (int i = 0; i < -exp10 - 1; i++)
+                ls_buf_putc(b, '0');
+            ls_buf_append(b, digits, (size_t)nd);
+        }
+    } else {
+        ls_buf_putc(b, (uint8_t)digits[0]);
+        if (nd > 1) {
+            ls_buf_putc(b, '.');
+            ls_buf_append(b, digits + 1, (size_t)nd - 1);
+        }
+        ls_buf_printf(b, "e%c%d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
+    }
 }
 
 /* Length of a valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
