@@ -12,10 +12,7 @@ if [ -z "${LS_SHARED_DIR:-}" ]; then
   echo "SKIP lakestream cat: LS_SHARED_DIR is not set"; echo "RESULT 0 0"; exit 0
 fi
 if [ ! -x "$BIN" ]; then
-  echo "SKIP lakestream cat: $BIN not built"; echo "RESULT 0 0"; exit 0
-fi
-if "$BIN" cat /nonexistent 2>&1 | grep -q "not implemented"; then
-  echo "SKIP lakestream cat: command not wired into main.c yet"; echo "RESULT 0 0"; exit 0
+  echo "FAIL lakestream cat: $BIN not built"; echo "RESULT 0 1"; exit 1
 fi
 D="$LS_SHARED_DIR/testdata/delta"
 T=$(mktemp -d "${LS_TMP:-/tmp}/catcli.XXXXXX")
