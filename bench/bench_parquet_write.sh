@@ -46,15 +46,17 @@ measure() {
   local t0 t1
   if [ -x /usr/bin/time ]; then
     t0=$(now_ns)
-    /usr/bin/time -f '%M' -o "$OUT/time.txt" "$@" >"$OUT/last.log" 2>&1
+    /usr/bin/time -f '%M %U %S' -o "$OUT/time.txt" "$@" >"$OUT/last.log" 2>&1
     M_RC=$?
     t1=$(now_ns)
-    M_RSS_KB=$(tail -n 1 "$OUT/time.txt" 2>/dev/null)
+    M_RSS_KB=$(tail -n 1 "$OUT/time.txt" 2>/dev/null | cut -d' ' -f1)
+    M_CPU=$(tail -n 1 "$OUT/time.txt" 2>/dev/null | awk '{ printf "%.3f", $2 + $3 }')
   else # poll the peak (VmHWM) from /proc while it runs
     t0=$(now_ns)
     "$@" >"$OUT/last.log" 2>&1 &
     local pid=$! v
     M_RSS_KB=0
+    M_CPU=""
     while kill -0 "$pid" 2>/dev/null; do
       v=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null)
       [ -n "$v" ] && [ "$v" -gt "$M_RSS_KB" ] && M_RSS_KB=$v
@@ -85,12 +87,13 @@ for codec in zstd snappy; do
   ls_rate=""
   if [ $have_ls = 1 ]; then
     out="$OUT/ls_$codec.parquet"
-    best=""
+    best=""; best_cpu=""
     for _ in $(seq "$REPEAT"); do
       rm -f "$out"
       measure "$LS" parquet write "$out" --input "$EV" --schema "$SCHEMA" --codec "$codec"
       [ "$M_RC" = 0 ] || break
       if [ -z "$best" ] || awk -v a="$M_SECS" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$M_SECS; fi
+      if [ -n "$M_CPU" ] && { [ -z "$best_cpu" ] || awk -v a="$M_CPU" -v b="$best_cpu" 'BEGIN { exit !(a < b) }'; }; then best_cpu=$M_CPU; fi
     done
     [ -n "$best" ] && M_SECS=$best
     if [ "$M_RC" != 0 ] || [ ! -s "$out" ]; then
@@ -109,12 +112,14 @@ for codec in zstd snappy; do
   fi
 
   dout="$OUT/duck_$codec.parquet"
-  ms=""
+  ms=""; dcpu=""
   for _ in $(seq "$REPEAT"); do
     rm -f "$dout"
     DUCKDB_THREADS=1 measure $DUCK "SET threads=1" \
       "COPY (SELECT * FROM read_json('$EV', format='newline_delimited', columns=$DUCK_COLS)) TO '$dout' (FORMAT parquet, COMPRESSION $codec)"
     m=$(sed -n 's/^elapsed_ms //p' "$OUT/last.log" | tail -n 1)
+    mc=$(sed -n 's/^cpu_ms //p' "$OUT/last.log" | tail -n 1)
+    if [ -n "$mc" ] && { [ -z "$dcpu" ] || awk -v a="$mc" -v b="$dcpu" 'BEGIN { exit !(a < b) }'; }; then dcpu=$mc; fi
     [ "$M_RC" = 0 ] && [ -n "$m" ] || { ms=""; break; }
     if [ -z "$ms" ] || awk -v a="$m" -v b="$ms" 'BEGIN { exit !(a < b) }'; then ms=$m; fi
   done
@@ -130,7 +135,11 @@ for codec in zstd snappy; do
   printf '%-7s %-11s %10s %9s %9s %12s %7s %9sM\n' "$codec" duckdb "$dsecs" "$d_rate" "$(mbps "$dsecs")" \
     "$dsize" "$(per_row "$dsize")" "$(awk -v k="$M_RSS_KB" 'BEGIN { printf "%.0f", k / 1024 }')"
   if [ -n "$ls_rate" ]; then
-    awk -v a="$ls_rate" -v b="$d_rate" -v c="$codec" 'BEGIN { printf "%-7s ratio lakestream/duckdb: %.2fx rows/s\n", c, a / b }'
+    awk -v a="$ls_rate" -v b="$d_rate" -v c="$codec" 'BEGIN { printf "%-7s ratio lakestream/duckdb: %.2fx rows/s (wall)\n", c, a / b }'
+    if [ -n "$best_cpu" ] && [ -n "$dcpu" ]; then
+      awk -v a="$best_cpu" -v b="$dcpu" -v c="$codec" -v r="$ROWS" 'BEGIN { printf "%-7s cpu seconds: lakestream %.3f (%.0f rows/s), duckdb %.3f (%.0f rows/s): ratio %.2fx\n", c, a, r / a, b / 1000, r / (b / 1000), (b / 1000) / a }'
+    fi
+    awk -v a="$size" -v b="$dsize" -v c="$codec" 'BEGIN { printf "%-7s output size lakestream/duckdb: %.3f\n", c, a / b }'
   fi
 done
 echo "(duckdb: time of the COPY inside node, 1 thread; its peak RSS is the whole node process)"

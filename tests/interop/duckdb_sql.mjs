@@ -3,7 +3,8 @@
 // Each argument runs as its own query (an argument may hold several statements separated by ';',
 // then only the last statement's rows are printed). Rows of every argument go to stdout, one JSON
 // object per line (BIGINT/HUGEINT as strings, NaN/Infinity as strings: DuckDB's own JSON mapping).
-// stderr gets "elapsed_ms <ms>" per argument, measured around that query only (used by the benchmarks).
+// stderr gets "elapsed_ms <ms>" and "cpu_ms <ms>" (user+system of the process) per argument, measured
+// around that query only (used by the benchmarks).
 // Env: DUCKDB_THREADS (default 1), DUCKDB_MEMORY_LIMIT (optional, e.g. "4GB").
 import { DuckDBInstance } from '@duckdb/node-api';
 
@@ -33,11 +34,14 @@ try {
   const con = await instance.connect();
   for (const sql of sqls) {
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     const reader = await con.runAndReadAll(sql);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const c1 = process.cpuUsage(c0);
     for (const row of reader.getRowObjectsJson()) await out(JSON.stringify(row) + '\n');
     await flush();
     process.stderr.write(`elapsed_ms ${ms.toFixed(1)}\n`);
+    process.stderr.write(`cpu_ms ${((c1.user + c1.system) / 1000).toFixed(1)}\n`);
   }
   con.closeSync();
   instance.closeSync();
