@@ -19,27 +19,8 @@
 #include <stdint.h>
 #include <string.h>
 
-/* ---- status codes ---------------------------------------------------- */
-
-enum {
-    LS_OK = 0,
-    LS_ERR_INVALID = 1,     /* bad argument or input that does not fit */
-    LS_ERR_IO = 2,          /* operating system or network failure */
-    LS_ERR_CORRUPT = 3,     /* malformed file or stream */
-    LS_ERR_UNSUPPORTED = 4, /* valid but not implemented / refused feature */
-    LS_ERR_NOTFOUND = 5,
-    LS_ERR_EXISTS = 6,   /* put-if-absent lost, file already there */
-    LS_ERR_CONFLICT = 7, /* concurrent commit conflict */
-    LS_ERR_LIMIT = 8,    /* a configured or safety limit was exceeded */
-    LS_ERR_INTERRUPTED = 9,
-};
-
-#define LS_ERROR_MSG_MAX 1024
-
-typedef struct ls_error {
-    int code;
-    char msg[LS_ERROR_MSG_MAX];
-} ls_error;
+/* ---- status codes and ls_error: defined by the public header ----------- */
+#include "../../include/lakestream.h"
 
 #if defined(__GNUC__)
 #define LS_PRINTF(a, b) __attribute__((format(printf, a, b)))
