@@ -137,6 +137,11 @@ typedef struct cpr {
     bool has[C_COUNT];
     int probe[G_COUNT]; /* column index whose first slot tells whether the group is present */
     const ls_field *group[G_COUNT];
+    /* add.stats_parsed, read only when the file has no add.stats column (writers with
+     * writeStatsAsJson=false): turned back into the stats JSON text */
+    const ls_field *sp;
+    lcur *sp_cur; /* one per leaf below sp */
+    ls_buf sp_json;
 } cpr;
 
 static int cp_bad(cpr *r, int col, const char *what)
@@ -302,6 +307,43 @@ static int get_dv(cpr *r, int base, ls_delta_dv **out)
     return LS_OK;
 }
 
+/* Appends the JSON of struct f (below stats_parsed) for the current row. */
+static void sp_struct_json(cpr *r, const ls_field *f, ls_buf *out)
+{
+    ls_buf_putc(out, '{');
+    bool first = true;
+    for (int i = 0; i < f->n_children; i++) {
+        const ls_field *c = &f->children[i];
+        if (c->type == LS_LIST || c->type == LS_MAP || c->leaf_count <= 0)
+            continue;
+        const lcur *lc = &r->sp_cur[c->leaf_first - r->sp->leaf_first];
+        if (lc->s1 <= lc->s0 || slot_def(lc->l, lc->s0) < c->def_level)
+            continue; /* null: left out, as Spark does */
+        if (!first)
+            ls_buf_putc(out, ',');
+        first = false;
+        ls_buf_json_str(out, c->name, strlen(c->name));
+        ls_buf_putc(out, ':');
+        if (c->type == LS_STRUCT)
+            sp_struct_json(r, c, out);
+        else if (c->type == LS_DECIMAL)
+            dl_partition_value_format(lc->l, lc->v0, out); /* a JSON number */
+        else
+            ls_leaf_format_value(lc->l, lc->v0, out);
+    }
+    ls_buf_putc(out, '}');
+}
+
+static char *sp_stats(cpr *r)
+{
+    const lcur *lc = &r->sp_cur[0];
+    if (lc->s1 <= lc->s0 || slot_def(lc->l, lc->s0) < r->sp->def_level)
+        return NULL;
+    ls_buf_reset(&r->sp_json);
+    sp_struct_json(r, r->sp, &r->sp_json);
+    return ls_arena_strndup(&r->arena, (const char *)r->sp_json.data, r->sp_json.len);
+}
+
 static bool group_present(cpr *r, int g)
 {
     int col = r->probe[g];
@@ -336,6 +378,8 @@ static int row_action(cpr *r, int g, dl_action *a)
             return rc;
         if (x->size < 0)
             return cp_bad(r, C_ADD_SIZE, "is negative");
+        if (!x->stats && r->sp)
+            x->stats = sp_stats(r);
         break;
     }
     case G_REMOVE: {
@@ -449,7 +493,7 @@ int dl_checkpoint_read_parquet(ls_store *store, const char *key, dl_action_fn fn
     }
     /* Project the groups' sub-columns we use that the file has. */
     const ls_schema *fs = ls_pq_reader_schema(pr);
-    const char *proj[C_COUNT];
+    const char *proj[C_COUNT + 1];
     char proj_buf[C_COUNT][64];
     int np = 0;
     for (int c = 0; c < C_COUNT; c++) {
@@ -476,6 +520,9 @@ int dl_checkpoint_read_parquet(ls_store *store, const char *key, dl_action_fn fn
                     key);
         goto out;
     }
+    const ls_field *fsp = find_path(fs, "add.stats_parsed");
+    if (!find_path(fs, "add.stats") && fsp && fsp->type == LS_STRUCT && fsp->leaf_count > 0)
+        proj[np++] = "add.stats_parsed";
     if ((rc = ls_pq_reader_project(pr, proj, np, err))) {
         ls_err_prefix(err, "checkpoint %s", key);
         goto out;
@@ -498,6 +545,11 @@ int dl_checkpoint_read_parquet(ls_store *store, const char *key, dl_action_fn fn
                 r.probe[g] = c;
         }
     }
+    const ls_field *osp = find_path(os, "add.stats_parsed");
+    if (osp && osp->type == LS_STRUCT && osp->leaf_count > 0) {
+        r.sp = osp;
+        r.sp_cur = ls_xcalloc((size_t)osp->leaf_count, sizeof(lcur));
+    }
     batch = ls_batch_new(os);
     for (;;) {
         bool eof = false;
@@ -513,10 +565,19 @@ int dl_checkpoint_read_parquet(ls_store *store, const char *key, dl_action_fn fn
             r.cols[c].l = &batch->leaves[r.cols[c].f->leaf_index];
             r.cols[c].slot = r.cols[c].val = 0;
         }
+        if (r.sp) {
+            for (int k = 0; k < r.sp->leaf_count; k++) {
+                r.sp_cur[k].l = &batch->leaves[r.sp->leaf_first + k];
+                r.sp_cur[k].slot = r.sp_cur[k].val = 0;
+            }
+        }
         for (size_t row = 0; row < batch->n_rows; row++) {
             for (int c = 0; c < C_COUNT; c++)
                 if (r.has[c])
                     lcur_next_row(&r.cols[c]);
+            if (r.sp)
+                for (int k = 0; k < r.sp->leaf_count; k++)
+                    lcur_next_row(&r.sp_cur[k]);
             for (int g = 0; g < G_COUNT; g++) {
                 if (!group_present(&r, g))
                     continue;
@@ -530,6 +591,8 @@ int dl_checkpoint_read_parquet(ls_store *store, const char *key, dl_action_fn fn
         ls_arena_reset(&r.arena);
     }
 out:
+    free(r.sp_cur);
+    ls_buf_free(&r.sp_json);
     ls_batch_free(batch);
     ls_pq_reader_free(pr);
     ls_input_free(in);

@@ -14,6 +14,18 @@
  * dl_checkpoint_read.c)
  * ======================================================================== */
 
+/* Ownership notes for delta.h functions implemented here:
+ *   - ls_delta_dv_free frees the members only, like the other *_free functions;
+ *     ls_delta_add_free / ls_delta_remove_free also free (and free) their dv pointer.
+ *   - ls_delta_history / ls_delta_adds_since return malloc'ed arrays: free each element
+ *     (ls_delta_commit_info_free / ls_delta_add_free), then the array with free().
+ *   - ls_delta_resolve_path returns (malloc'ed) either a store key (relative, no scheme),
+ *     an absolute local path (leading '/', from "file:" URIs outside the table root), or
+ *     another "scheme://..." URI; always percent-decoded exactly once.
+ *   - partitionValues keys and stats keys are physical names under column mapping.
+ *   - ls_delta_store opens (and creates) the table root lazily when ls_delta_open found
+ *     no directory; it returns NULL if that fails. */
+
 #define DL_LOG_DIR "_delta_log/"
 #define DL_SIDECAR_DIR "_delta_log/_sidecars/"
 

@@ -27,8 +27,10 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 struct ls_delta_table {
     char *uri;
@@ -202,7 +204,11 @@ typedef struct pchunk {
 typedef struct palloc {
     pchunk *head; /* newest chunk: the one we bump-allocate from */
     size_t used;  /* bump offset in head */
+    size_t n_small; /* packs malloc'ed before switching to chunks */
 } palloc;
+
+/* Small tables stay on malloc: a chunk (possibly a huge page) is only worth it past this. */
+#define DL_CHUNK_AFTER 2048
 
 static pchunk *chunk_new(void)
 {
@@ -241,7 +247,8 @@ static void *pa_alloc(palloc *pa, size_t n, uint32_t *alloc_size)
     /* under AddressSanitizer every pack is its own malloc block, so overruns are caught */
     if (n) {
 #else
-    if (n > DL_BIG_PACK) {
+    if (n > DL_BIG_PACK || pa->n_small < DL_CHUNK_AFTER) {
+        pa->n_small++;
 #endif
         *alloc_size = 0;
         return ls_xmalloc(n);
@@ -291,6 +298,7 @@ static void pa_destroy(palloc *pa)
     }
     pa->head = NULL;
     pa->used = 0;
+    pa->n_small = 0;
 }
 
 /* ---- packing actions into single blocks ------------------------------------------------ */
@@ -598,6 +606,23 @@ static int cp_cmp(const void *a, const void *b)
     return cand_order(x->kind) - cand_order(y->kind);
 }
 
+struct mp {
+    int64_t version;
+    int part, parts;
+    const char *key;
+    int64_t mtime;
+};
+
+static int mp_cmp(const void *a, const void *b)
+{
+    const struct mp *x = a, *y = b;
+    if (x->version != y->version)
+        return x->version < y->version ? -1 : 1;
+    if (x->parts != y->parts)
+        return x->parts < y->parts ? -1 : 1;
+    return x->part - y->part;
+}
+
 /* Lists _delta_log/ (from start_after) and classifies the files. */
 static int logseg_list(ls_delta_table *t, const char *start_after, logseg *s, ls_error *err)
 {
@@ -612,12 +637,7 @@ static int logseg_list(ls_delta_table *t, const char *start_after, logseg *s, ls
     size_t n = s->list.n, nmp = 0;
     s->commits = ls_xmalloc((n ? n : 1) * sizeof(lfile));
     s->cps = ls_xmalloc((n ? n : 1) * sizeof(cp_cand));
-    struct mp {
-        int64_t version;
-        int part, parts;
-        const char *key;
-        int64_t mtime;
-    } *mps = NULL;
+    struct mp *mps = NULL;
     for (size_t i = 0; i < n; i++) {
         const ls_obj_info *o = &s->list.items[i];
         const char *name = o->key + strlen(DL_LOG_DIR);
@@ -649,35 +669,38 @@ static int logseg_list(ls_delta_table *t, const char *start_after, logseg *s, ls
         default: break;
         }
     }
-    /* Multi-part sets: complete when parts 1..P of (version, P) are all present. */
-    for (size_t i = 0; i < nmp; i++) {
-        if (mps[i].part != 1)
-            continue;
+    /* Multi-part sets: complete when parts 1..P of (version, P) are all present. Sorted by
+     * (version, P, part), each set is one run. */
+    if (nmp > 1)
+        qsort(mps, nmp, sizeof *mps, mp_cmp);
+    for (size_t i = 0; i < nmp;) {
+        size_t j = i;
+        while (j < nmp && mps[j].version == mps[i].version && mps[j].parts == mps[i].parts)
+            j++;
         int P = mps[i].parts;
-        if ((size_t)P > nmp)
-            continue;
-        const char **keys = ls_xcalloc((size_t)P, sizeof(char *));
+        /* parts 1..P in order, duplicates (same part twice) skipped */
+        const char **keys = ls_xcalloc((size_t)(j - i), sizeof(char *));
         int got = 0;
         int64_t mt = 0;
-        for (size_t j = 0; j < nmp; j++) {
-            if (mps[j].version == mps[i].version && mps[j].parts == P && !keys[mps[j].part - 1]) {
-                keys[mps[j].part - 1] = mps[j].key;
-                got++;
-                if (mps[j].mtime > mt)
-                    mt = mps[j].mtime;
+        for (size_t k = i; k < j; k++) {
+            if (mps[k].part == got + 1) {
+                keys[got++] = mps[k].key;
+                if (mps[k].mtime > mt)
+                    mt = mps[k].mtime;
             }
         }
-        if (got != P) {
+        if (got == P) {
+            cp_cand *c = &s->cps[s->n_cps++];
+            c->version = mps[i].version;
+            c->kind = DL_FILE_CHECKPOINT_MP;
+            c->json = false;
+            c->n_keys = P;
+            c->keys = keys;
+            c->mtime = mt;
+        } else {
             free(keys);
-            continue;
         }
-        cp_cand *c = &s->cps[s->n_cps++];
-        c->version = mps[i].version;
-        c->kind = DL_FILE_CHECKPOINT_MP;
-        c->json = false;
-        c->n_keys = P;
-        c->keys = keys;
-        c->mtime = mt;
+        i = j;
     }
     free(mps);
     if (s->n_cps > 1)
@@ -850,6 +873,11 @@ struct dl_replay {
     ls_delta_table *t;
     htab live, tombs, txns, doms;
     palloc pa; /* memory of the packs in live and tombs */
+    /* Checkpoint rows are already reconciled: they are collected here and only hashed when
+     * a later commit adds or removes files (a snapshot at the checkpoint never hashes). */
+    bool in_checkpoint;
+    hnode **pend[2]; /* [0] adds, [1] tombstones */
+    size_t n_pend[2], cap_pend[2];
     ls_delta_protocol protocol;
     ls_delta_metadata metadata;
     bool has_protocol, has_metadata;
@@ -871,8 +899,50 @@ static void ht_free_packs(htab *t)
     t->with_dv = wd;
 }
 
+static void pend_push(replay *r, int k, hnode *n)
+{
+    if (r->n_pend[k] == r->cap_pend[k]) {
+        r->cap_pend[k] = r->cap_pend[k] ? r->cap_pend[k] * 2 : 1024;
+        r->pend[k] = ls_xrealloc(r->pend[k], r->cap_pend[k] * sizeof(hnode *));
+    }
+    r->pend[k][r->n_pend[k]++] = n;
+}
+
+static void ht_reserve(htab *t, size_t n)
+{
+    while ((n + 1) * 4 > t->cap * 3)
+        ht_grow(t);
+}
+
+/* Moves the checkpoint's files into the hash tables (before a commit touches files). */
+static void pend_flush(replay *r)
+{
+    htab *tabs[2] = {&r->live, &r->tombs};
+    for (int k = 0; k < 2; k++) {
+        if (!r->n_pend[k])
+            continue;
+        ht_reserve(tabs[k], tabs[k]->n + r->n_pend[k]);
+        for (size_t i = 0; i < r->n_pend[k]; i++) {
+            hnode *n = r->pend[k][i];
+            const ls_delta_dv *dv = k ? ((pk_rm *)n)->r.dv : NULL;
+            pa_free(&r->pa, ht_put(tabs[k], n, dv));
+        }
+        free(r->pend[k]);
+        r->pend[k] = NULL;
+        r->n_pend[k] = r->cap_pend[k] = 0;
+    }
+}
+
 static void replay_free(replay *r)
 {
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < r->n_pend[k]; i++)
+            if (r->pend[k][i]->alloc_size == 0)
+                free(r->pend[k][i]);
+        free(r->pend[k]);
+        r->pend[k] = NULL;
+        r->n_pend[k] = r->cap_pend[k] = 0;
+    }
     ht_free_packs(&r->live);
     ht_free_packs(&r->tombs);
     pa_destroy(&r->pa);
@@ -901,6 +971,12 @@ static int replay_apply(void *ctx, const dl_action *act, ls_error *err)
             return ls_err(err, LS_ERR_CORRUPT, "add: path longer than %u bytes", DL_MAX_PATH);
         uint64_t h = ls_hash64(key, kl, 0);
         pk_add *p = pack_add(&r->pa, a, key, kl, h);
+        if (r->in_checkpoint) {
+            pend_push(r, 0, &p->h);
+            return LS_OK;
+        }
+        if (r->n_pend[0] || r->n_pend[1])
+            pend_flush(r);
         pa_free(&r->pa, ht_put(&r->live, &p->h, NULL));
         if (r->tombs.n) {
             size_t slot;
@@ -919,6 +995,13 @@ static int replay_apply(void *ctx, const dl_action *act, ls_error *err)
         if (kl > DL_MAX_PATH)
             return ls_err(err, LS_ERR_CORRUPT, "remove: path longer than %u bytes", DL_MAX_PATH);
         uint64_t h = ls_hash64(key, kl, 0);
+        if (r->in_checkpoint) {
+            pk_rm *p = pack_rm(&r->pa, rm, key, kl, h);
+            pend_push(r, 1, &p->h);
+            return LS_OK;
+        }
+        if (r->n_pend[0] || r->n_pend[1])
+            pend_flush(r);
         size_t slot;
         hnode *ln = ht_find(&r->live, h, key, kl, NULL, &slot);
         if (ln && dl_dv_same(((pk_add *)ln)->a.dv, rm->dv)) {
@@ -1109,6 +1192,12 @@ static void sort_by_path(void **items, size_t n, size_t path_off)
     if (n < 2)
         return;
 #define PATH_OF(it) (*(const char *const *)((const char *)(it) + path_off))
+    /* checkpoints written from a sorted snapshot come back sorted */
+    size_t k = 1;
+    while (k < n && strcmp(PATH_OF(items[k - 1]), PATH_OF(items[k])) <= 0)
+        k++;
+    if (k == n)
+        return;
     const char *first = PATH_OF(items[0]);
     size_t lcp = strlen(first);
     for (size_t i = 1; i < n && lcp; i++) {
@@ -1154,6 +1243,27 @@ static void **ht_take_all(htab *t, size_t *n)
     return arr;
 }
 
+/* Drops entries whose canonical key (and DV, for tombstones) equals the previous one's in a
+ * path-sorted array; returns the new count. Only a malformed checkpoint has such rows. */
+static size_t dedup_sorted(hnode **a, size_t n, bool with_dv, palloc *pa)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        hnode *x = a[i];
+        if (w) {
+            hnode *y = a[w - 1];
+            if (y->key_len == x->key_len && memcmp(y->key, x->key, x->key_len) == 0 &&
+                (!with_dv || dl_dv_same(((pk_rm *)y)->r.dv, ((pk_rm *)x)->r.dv))) {
+                a[w - 1] = x; /* the later row wins */
+                pa_free(pa, y);
+                continue;
+            }
+        }
+        a[w++] = x;
+    }
+    return w;
+}
+
 /* Checks what replay produced and moves it into a snapshot (the replay is left empty). */
 static int replay_finish(replay *r, int64_t version, int64_t ts, ls_delta_snapshot **out,
                          ls_error *err)
@@ -1187,12 +1297,34 @@ static int replay_finish(replay *r, int64_t version, int64_t ts, ls_delta_snapsh
     s->metadata.schema = schema;
     s->pa = r->pa;
     memset(&r->pa, 0, sizeof r->pa);
-    s->files = (pk_add **)ht_take_all(&r->live, &s->n_files);
-    s->tombs = (pk_rm **)ht_take_all(&r->tombs, &s->n_tombs);
+    if (r->live.n || r->tombs.n)
+        pend_flush(r); /* both sources: let the tables reconcile them */
+    if (r->n_pend[0] || r->n_pend[1]) {
+        /* snapshot at the checkpoint: its rows as they are, deduplicated after sorting */
+        s->files = (pk_add **)r->pend[0];
+        s->n_files = r->n_pend[0];
+        s->tombs = (pk_rm **)r->pend[1];
+        s->n_tombs = r->n_pend[1];
+        for (int k = 0; k < 2; k++) {
+            r->pend[k] = NULL;
+            r->n_pend[k] = r->cap_pend[k] = 0;
+        }
+        if (!s->files)
+            s->files = ls_xmalloc(sizeof(pk_add *));
+        if (!s->tombs)
+            s->tombs = ls_xmalloc(sizeof(pk_rm *));
+        sort_by_path((void **)s->files, s->n_files, offsetof(pk_add, a.path));
+        sort_by_path((void **)s->tombs, s->n_tombs, offsetof(pk_rm, r.path));
+        s->n_files = dedup_sorted((hnode **)s->files, s->n_files, false, &s->pa);
+        s->n_tombs = dedup_sorted((hnode **)s->tombs, s->n_tombs, true, &s->pa);
+    } else {
+        s->files = (pk_add **)ht_take_all(&r->live, &s->n_files);
+        s->tombs = (pk_rm **)ht_take_all(&r->tombs, &s->n_tombs);
+        sort_by_path((void **)s->files, s->n_files, offsetof(pk_add, a.path));
+        sort_by_path((void **)s->tombs, s->n_tombs, offsetof(pk_rm, r.path));
+    }
     s->txns = (txn_node **)ht_take_all(&r->txns, &s->n_txns);
     s->doms = (dom_node **)ht_take_all(&r->doms, &s->n_doms);
-    sort_by_path((void **)s->files, s->n_files, offsetof(pk_add, a.path));
-    sort_by_path((void **)s->tombs, s->n_tombs, offsetof(pk_rm, r.path));
     if (s->n_txns > 1)
         qsort(s->txns, s->n_txns, sizeof *s->txns, hnode_key_cmp);
     if (s->n_doms > 1)
@@ -1279,14 +1411,152 @@ static int read_commit_file(ls_delta_table *t, const lfile *c, ls_buf *buf, ls_e
     return rc;
 }
 
-static int apply_commit(replay *r, const lfile *c, ls_buf *buf, ls_arena *a, ls_error *err)
+/* ---- commit prefetch ------------------------------------------------------------------
+ * Reading 100k commit files one after the other leaves the CPU idle during every open/read
+ * (and would be hopeless against an object store's latency), so worker threads fetch the
+ * commits of the segment ahead of the replay, into a ring of PF_WINDOW buffers; the replay
+ * consumes them strictly in version order. Requires ls_store_get to be thread-safe, which
+ * the local backend is; remote stores get it once their backend is (see pf_threads). */
+
+#define PF_WINDOW 64
+#define PF_MAX_THREADS 16
+
+typedef struct pf_slot {
+    ls_buf buf;
+    int rc;
+    ls_error err;
+    int64_t idx; /* index of the commit whose bytes are here, -1 if none */
+} pf_slot;
+
+typedef struct prefetch {
+    ls_store *store;
+    const lfile *files;
+    size_t n;
+    size_t next;     /* next index a worker claims */
+    size_t consumed; /* indexes below are released by the consumer */
+    bool stop;
+    int n_threads;
+    pthread_t th[PF_MAX_THREADS];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pf_slot slots[PF_WINDOW];
+} prefetch;
+
+static int pf_threads(ls_store *store, size_t n)
 {
-    int rc = read_commit_file(r->t, c, buf, err);
-    if (rc)
-        return rc;
+    if (n < 8 || !ls_store_is_local(store))
+        return 0;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus >= 4 ? 3 : 2;
+}
+
+static void *pf_worker(void *arg)
+{
+    prefetch *pf = arg;
+    pthread_mutex_lock(&pf->mu);
+    for (;;) {
+        while (!pf->stop && pf->next < pf->n && pf->next >= pf->consumed + PF_WINDOW)
+            pthread_cond_wait(&pf->cv, &pf->mu);
+        if (pf->stop || pf->next >= pf->n)
+            break;
+        size_t i = pf->next++;
+        pf_slot *sl = &pf->slots[i % PF_WINDOW];
+        pthread_mutex_unlock(&pf->mu);
+        /* the slot is ours: the consumer released index i - PF_WINDOW */
+        ls_buf_reset(&sl->buf);
+        ls_error e = {0};
+        int rc = ls_store_get(pf->store, pf->files[i].key, &sl->buf, &e);
+        pthread_mutex_lock(&pf->mu);
+        sl->rc = rc;
+        if (rc)
+            sl->err = e;
+        sl->idx = (int64_t)i;
+        pthread_cond_broadcast(&pf->cv);
+    }
+    pthread_mutex_unlock(&pf->mu);
+    return NULL;
+}
+
+static void pf_start(prefetch *pf, ls_store *store, const lfile *files, size_t n)
+{
+    memset(pf, 0, sizeof *pf);
+    pf->store = store;
+    pf->files = files;
+    pf->n = n;
+    for (int i = 0; i < PF_WINDOW; i++)
+        pf->slots[i].idx = -1;
+    int want = pf_threads(store, n);
+    if (!want)
+        return;
+    pthread_mutex_init(&pf->mu, NULL);
+    pthread_cond_init(&pf->cv, NULL);
+    for (int i = 0; i < want; i++) {
+        if (pthread_create(&pf->th[pf->n_threads], NULL, pf_worker, pf) != 0)
+            break;
+        pf->n_threads++;
+    }
+    if (pf->n_threads == 0) {
+        pthread_cond_destroy(&pf->cv);
+        pthread_mutex_destroy(&pf->mu);
+    }
+}
+
+/* Bytes of commit i (in order); without threads it is read here. */
+static int pf_get(prefetch *pf, size_t i, ls_buf **out, ls_error *err)
+{
+    pf_slot *sl = &pf->slots[i % PF_WINDOW];
+    if (pf->n_threads == 0) {
+        ls_buf_reset(&sl->buf);
+        sl->rc = ls_store_get(pf->store, pf->files[i].key, &sl->buf, err);
+    } else {
+        pthread_mutex_lock(&pf->mu);
+        while (sl->idx != (int64_t)i)
+            pthread_cond_wait(&pf->cv, &pf->mu);
+        pthread_mutex_unlock(&pf->mu);
+        if (sl->rc)
+            *err = sl->err;
+    }
+    if (sl->rc == LS_ERR_NOTFOUND)
+        return ls_err(err, LS_ERR_CORRUPT, "commit %s disappeared while reading the log",
+                      pf->files[i].key);
+    *out = &sl->buf;
+    return sl->rc;
+}
+
+static void pf_release(prefetch *pf, size_t i)
+{
+    if (pf->n_threads == 0)
+        return;
+    pthread_mutex_lock(&pf->mu);
+    pf->consumed = i + 1;
+    /* wake the workers in batches, not once per commit */
+    if (pf->consumed % (PF_WINDOW / 4) == 0)
+        pthread_cond_broadcast(&pf->cv);
+    pthread_mutex_unlock(&pf->mu);
+}
+
+static void pf_stop(prefetch *pf)
+{
+    if (pf->n_threads) {
+        pthread_mutex_lock(&pf->mu);
+        pf->stop = true;
+        pthread_cond_broadcast(&pf->cv);
+        pthread_mutex_unlock(&pf->mu);
+        for (int i = 0; i < pf->n_threads; i++)
+            pthread_join(pf->th[i], NULL);
+        pthread_cond_destroy(&pf->cv);
+        pthread_mutex_destroy(&pf->mu);
+    }
+    for (int i = 0; i < PF_WINDOW; i++)
+        ls_buf_free(&pf->slots[i].buf);
+}
+
+static int apply_commit_bytes(replay *r, const lfile *c, const ls_buf *buf, ls_arena *a,
+                              ls_error *err)
+{
     dl_action *acts;
     size_t n;
-    rc = dl_commit_parse((const char *)buf->data, buf->len, a, &acts, &n, err);
+    int rc = dl_commit_parse((const char *)buf->data, buf->len, a, &acts, &n, err);
     if (rc)
         return ls_err_prefix(err, "%s", c->key);
     r->ci_ts = r->ci_ict = -1;
@@ -1358,22 +1628,32 @@ static int load_at(ls_delta_table *t, logseg *seg, int64_t target, ls_delta_snap
     r.ci_ts = r.ci_ict = -1;
     int rc = LS_OK;
     if (cp) {
+        r.in_checkpoint = true;
         rc = dl_checkpoint_read(t->store, cp->keys, (size_t)cp->n_keys, cp->json, replay_apply,
                                 &r, err);
+        r.in_checkpoint = false;
     }
-    ls_buf buf = {0};
     ls_arena arena;
     ls_arena_init(&arena, 256 * 1024);
     int64_t ts = -1;
-    for (int64_t v = start; rc == LS_OK && v <= target; v++) {
-        const lfile *c = &seg->commits[(size_t)ci + (size_t)(v - start)];
-        rc = apply_commit(&r, c, &buf, &arena, err);
-        ls_arena_reset(&arena);
-        if (rc == LS_OK && v == target)
-            ts = r.ci_ict >= 0 ? r.ci_ict : r.ci_ts >= 0 ? r.ci_ts : c->mtime;
+    if (rc == LS_OK && start <= target) {
+        size_t nc = (size_t)(target - start + 1);
+        const lfile *cs = &seg->commits[ci];
+        prefetch pf;
+        pf_start(&pf, t->store, cs, nc);
+        for (size_t i = 0; rc == LS_OK && i < nc; i++) {
+            ls_buf *buf = NULL;
+            rc = pf_get(&pf, i, &buf, err);
+            if (rc == LS_OK)
+                rc = apply_commit_bytes(&r, &cs[i], buf, &arena, err);
+            pf_release(&pf, i);
+            ls_arena_reset(&arena);
+            if (rc == LS_OK && i + 1 == nc)
+                ts = r.ci_ict >= 0 ? r.ci_ict : r.ci_ts >= 0 ? r.ci_ts : cs[i].mtime;
+        }
+        pf_stop(&pf);
     }
     ls_arena_free(&arena);
-    ls_buf_free(&buf);
     if (rc) {
         /* an unsupported protocol explains a failure better than what it broke */
         ls_error e2 = {0};
@@ -1586,6 +1866,13 @@ const ls_delta_domain *ls_delta_snapshot_domain(const ls_delta_snapshot *s, cons
     ssize_t i = find_sorted((hnode *const *)s->doms, s->n_doms, domain);
     return i < 0 ? NULL : &s->doms[i]->d;
 }
+/* Requested by the checkpoint writer (declared in dl_int.h's write-side section). */
+size_t dl_snapshot_num_domains(const ls_delta_snapshot *s) { return s->n_doms; }
+const ls_delta_domain *dl_snapshot_domain_at(const ls_delta_snapshot *s, size_t i)
+{
+    return i < s->n_doms ? &s->doms[i]->d : NULL;
+}
+
 const ls_schema *ls_delta_snapshot_schema(const ls_delta_snapshot *s)
 {
     return s->metadata.schema;

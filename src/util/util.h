@@ -218,8 +218,7 @@ int ls_json_parse(const char *text, size_t len, ls_arena *arena, ls_json **out, 
 const ls_json *ls_json_get(const ls_json *v, const char *key);
 /* String value (NULL unless a string). */
 const char *ls_json_str(const ls_json *v);
-/* Integer value of a NUMBER that is an exact integer in range (also accepts a STRING
- * holding one when allow_string). */
+/* Integer value of a NUMBER that is an exact integer in range ("1.0" and "1e3" count). */
 bool ls_json_int64(const ls_json *v, int64_t *out);
 /* Serializes v compactly (keys in stored order). */
 void ls_json_write(const ls_json *v, ls_buf *out);

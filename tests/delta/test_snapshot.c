@@ -1084,6 +1084,97 @@ static void test_replay_semantics(void)
     free(dir);
 }
 
+/* Many files through the replay API: chunked file memory, removal, DV swaps, sorting. */
+static void test_replay_many(void)
+{
+    ls_error err = {0};
+    ls_arena a;
+    ls_arena_init(&a, 64 * 1024);
+    dl_replay *r = dl_replay_new(NULL);
+    dl_action act;
+    const char *boot[] = {P12, MD_AB};
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(dl_action_parse_line(boot[i], strlen(boot[i]) - 1, &a, &act, &err), &err);
+        CHECK_OK(dl_replay_apply(r, &act, &err), &err);
+    }
+    const int N = 30000;
+    char path[128], line[512];
+    uint32_t x = 12345;
+    for (int i = 0; i < N; i++) {
+        x = x * 1103515245u + 12345u;
+        /* shared prefixes, different lengths, some paths prefixes of others */
+        int len = snprintf(path, sizeof path, "p=%c/part-%05u-%x%s", 'a' + (int)(x % 3),
+                           (x >> 8) % 100, i, (i % 7 == 0) ? "" : ".c000.snappy.parquet");
+        (void)len;
+        snprintf(line, sizeof line,
+                 "{\"add\":{\"path\":\"%s\",\"partitionValues\":{\"p\":\"%c\"},"
+                 "\"size\":%d,\"modificationTime\":1,\"dataChange\":true,\"stats\":"
+                 "\"{\\\"numRecords\\\":%d}\"}}",
+                 path, 'a' + (int)(x % 3), i, i);
+        CHECK_OK(dl_action_parse_line(line, strlen(line), &a, &act, &err), &err);
+        CHECK_OK(dl_replay_apply(r, &act, &err), &err);
+        /* remove every third file again, and give every fifth a DV (remove + add) */
+        if (i % 3 == 0) {
+            snprintf(line, sizeof line,
+                     "{\"remove\":{\"path\":\"%s\",\"deletionTimestamp\":9,\"dataChange\":true}}",
+                     path);
+            CHECK_OK(dl_action_parse_line(line, strlen(line), &a, &act, &err), &err);
+            CHECK_OK(dl_replay_apply(r, &act, &err), &err);
+        } else if (i % 5 == 0) {
+            snprintf(line, sizeof line,
+                     "{\"add\":{\"path\":\"%s\",\"partitionValues\":{\"p\":\"%c\"},"
+                     "\"size\":%d,\"modificationTime\":2,\"dataChange\":true,"
+                     "\"deletionVector\":{\"storageType\":\"i\",\"pathOrInlineDv\":\"x%d\","
+                     "\"sizeInBytes\":1,\"cardinality\":1}}}",
+                     path, 'a' + (int)(x % 3), i, i);
+            CHECK_OK(dl_action_parse_line(line, strlen(line), &a, &act, &err), &err);
+            CHECK_OK(dl_replay_apply(r, &act, &err), &err);
+            snprintf(line, sizeof line,
+                     "{\"remove\":{\"path\":\"%s\",\"deletionTimestamp\":9,\"dataChange\":true}}",
+                     path);
+            CHECK_OK(dl_action_parse_line(line, strlen(line), &a, &act, &err), &err);
+            CHECK_OK(dl_replay_apply(r, &act, &err), &err);
+        }
+        ls_arena_reset(&a);
+    }
+    ls_delta_snapshot *s = NULL;
+    CHECK_OK(dl_replay_finish(r, 7, 123, &s, &err), &err);
+    if (s) {
+        size_t want = 0, dvs = 0;
+        for (int i = 0; i < N; i++)
+            if (i % 3 != 0) {
+                want++;
+                if (i % 5 == 0)
+                    dvs++;
+            }
+        CHECK_MSG(ls_delta_snapshot_num_files(s) == want, "%zu files, want %zu",
+                  ls_delta_snapshot_num_files(s), want);
+        CHECK(ls_delta_snapshot_version(s) == 7 && ls_delta_snapshot_timestamp(s) == 123);
+        size_t got_dv = 0;
+        for (size_t i = 0; i < ls_delta_snapshot_num_files(s); i++) {
+            const ls_delta_add *f = ls_delta_snapshot_file(s, i);
+            if (i)
+                CHECK_MSG(strcmp(ls_delta_snapshot_file(s, i - 1)->path, f->path) < 0,
+                          "not sorted at %zu", i);
+            CHECK(f->size % 3 != 0);
+            if (f->dv) {
+                got_dv++;
+                CHECK(f->size % 5 == 0 && f->modification_time == 2);
+            }
+        }
+        CHECK(got_dv == dvs);
+        /* tombstones: one per removed file, plus the no-DV remove of each DV swap */
+        CHECK_MSG(ls_delta_snapshot_num_tombstones(s) == (size_t)(N - want) + dvs, "%zu",
+                  ls_delta_snapshot_num_tombstones(s));
+        for (size_t i = 1; i < ls_delta_snapshot_num_tombstones(s); i++)
+            CHECK(strcmp(ls_delta_snapshot_tombstone(s, i - 1)->path,
+                         ls_delta_snapshot_tombstone(s, i)->path) <= 0);
+        ls_delta_snapshot_free(s);
+    }
+    dl_replay_free(r);
+    ls_arena_free(&a);
+}
+
 /* A table that does not exist; open does not create it. */
 static void test_missing_table(void)
 {
@@ -1850,6 +1941,21 @@ static void test_corpus_details(void)
         }
         free(u);
     }
+    /* checkpoints without a stats column: stats rebuilt from stats_parsed */
+    u = ls_xasprintf("%s/testdata/delta/deltars/delta-1.2.1-only-struct-stats/delta", sh);
+    ls_delta_open(u, &t, &err);
+    if (ls_delta_snapshot_load(t, NULL, &s, &err) == LS_OK) {
+        CHECK(snapshot_rows(s) == 12);
+        for (size_t i = 0; i < ls_delta_snapshot_num_files(s); i++) {
+            const char *st = ls_delta_snapshot_file(s, i)->stats;
+            CHECK(st && strstr(st, "\"minValues\":{\"integer\":"));
+        }
+        unload(s, t);
+    } else {
+        CHECK_MSG(0, "%s", err.msg);
+        ls_delta_close(t);
+    }
+    free(u);
     /* the ICT table: timestamp travel by inCommitTimestamp */
     u = ls_xasprintf("%s/testdata/delta/deltars/cdc_ict_table/delta", sh);
     ls_delta_open(u, &t, &err);
@@ -1898,6 +2004,7 @@ int main(void)
     RUN(test_partition_values);
     RUN(test_paths);
     RUN(test_replay_semantics);
+    RUN(test_replay_many);
     RUN(test_missing_table);
     RUN(test_malformed);
     RUN(test_corpus);
