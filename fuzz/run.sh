@@ -16,7 +16,8 @@ status=0
 for f in fuzz/fuzz_*.c; do
   name=$(basename "$f" .c)
   echo "== $name: building"
-  clang $CFLAGS $LIB_SRC "$f" -o "$OUT/$name" $LIBS
+  mkdir -p "$OUT/bin"
+  clang $CFLAGS $LIB_SRC "$f" -o "$OUT/bin/$name" $LIBS
   corpus="$OUT/$name/corpus"; mkdir -p "$corpus"
   seeds=()
   [ -d "fuzz/seeds/$name" ] && seeds+=("$(realpath fuzz/seeds/$name)")
@@ -24,7 +25,7 @@ for f in fuzz/fuzz_*.c; do
     *parquet*|*thrift*) [ -d "$SHARED/testdata/parquet" ] && seeds+=("$(realpath $SHARED/testdata/parquet/data)" "$(realpath $SHARED/testdata/parquet/bad_data)") ;;
   esac
   echo "== $name: running ${SECS}s"
-  if ! (cd "$OUT/$name" && ../$name -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=10 \
+  if ! (cd "$OUT/$name" && ../bin/$name -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=10 \
         -print_final_stats=1 corpus ${seeds[@]+"${seeds[@]}"} >"run.log" 2>&1); then
     echo "!! $name found a problem:"; tail -n 30 "$OUT/$name/run.log"; status=1
   else

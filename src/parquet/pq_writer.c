@@ -1108,6 +1108,41 @@ static void fill_stats(ls_pq_writer *w, const pq_colw *c, pq_statistics *st)
     ls_buf_free(&mx);
 }
 
+/* Compares two PLAIN-encoded page bounds in the column's sort order; 2 when the
+ * type has no order we claim (FLBA decimals), so the boundary order stays UNORDERED. */
+static int cmp_bound(ls_phys phys, const ls_buf *a, const ls_buf *b)
+{
+    switch (phys) {
+    case LS_PHYS_BYTES: return cmp_bytes(a->data, a->len, b->data, b->len);
+    case LS_PHYS_BOOL: return a->data[0] < b->data[0] ? -1 : a->data[0] > b->data[0];
+    case LS_PHYS_I32: {
+        int32_t x, y;
+        memcpy(&x, a->data, 4);
+        memcpy(&y, b->data, 4);
+        return x < y ? -1 : x > y;
+    }
+    case LS_PHYS_I64: {
+        int64_t x, y;
+        memcpy(&x, a->data, 8);
+        memcpy(&y, b->data, 8);
+        return x < y ? -1 : x > y;
+    }
+    case LS_PHYS_F32: {
+        float x, y;
+        memcpy(&x, a->data, 4);
+        memcpy(&y, b->data, 4);
+        return x < y ? -1 : x > y;
+    }
+    case LS_PHYS_F64: {
+        double x, y;
+        memcpy(&x, a->data, 8);
+        memcpy(&y, b->data, 8);
+        return x < y ? -1 : x > y;
+    }
+    default: return 2;
+    }
+}
+
 static int flush_row_group(ls_pq_writer *w, ls_error *err)
 {
     int rc;
@@ -1240,46 +1275,8 @@ static int flush_row_group(ls_pq_writer *w, ls_error *err)
                 if (!pr->null_page) {
                     if (prev >= 0) {
                         pq_page_rec *pp = &c->pages[prev];
-                        /* compare encoded bounds in the column's order */
-                        int cmin, cmax;
-                        if (c->phys == LS_PHYS_BYTES) {
-                            cmin = cmp_bytes(pr->min.data, pr->min.len, pp->min.data, pp->min.len);
-                            cmax = cmp_bytes(pr->max.data, pr->max.len, pp->max.data, pp->max.len);
-                        } else if (c->phys == LS_PHYS_I32 || c->phys == LS_PHYS_BOOL) {
-                            int64_t x = 0, y = 0, x2 = 0, y2 = 0;
-                            if (c->phys == LS_PHYS_BOOL) {
-                                x = pr->min.data[0]; y = pp->min.data[0];
-                                x2 = pr->max.data[0]; y2 = pp->max.data[0];
-                            } else {
-                                int32_t t;
-                                memcpy(&t, pr->min.data, 4); x = t;
-                                memcpy(&t, pp->min.data, 4); y = t;
-                                memcpy(&t, pr->max.data, 4); x2 = t;
-                                memcpy(&t, pp->max.data, 4); y2 = t;
-                            }
-                            cmin = x < y ? -1 : x > y;
-                            cmax = x2 < y2 ? -1 : x2 > y2;
-                        } else if (c->phys == LS_PHYS_I64) {
-                            int64_t x, y, x2, y2;
-                            memcpy(&x, pr->min.data, 8); memcpy(&y, pp->min.data, 8);
-                            memcpy(&x2, pr->max.data, 8); memcpy(&y2, pp->max.data, 8);
-                            cmin = x < y ? -1 : x > y;
-                            cmax = x2 < y2 ? -1 : x2 > y2;
-                        } else if (c->phys == LS_PHYS_F32) {
-                            float x, y, x2, y2;
-                            memcpy(&x, pr->min.data, 4); memcpy(&y, pp->min.data, 4);
-                            memcpy(&x2, pr->max.data, 4); memcpy(&y2, pp->max.data, 4);
-                            cmin = x < y ? -1 : x > y;
-                            cmax = x2 < y2 ? -1 : x2 > y2;
-                        } else if (c->phys == LS_PHYS_F64) {
-                            double x, y, x2, y2;
-                            memcpy(&x, pr->min.data, 8); memcpy(&y, pp->min.data, 8);
-                            memcpy(&x2, pr->max.data, 8); memcpy(&y2, pp->max.data, 8);
-                            cmin = x < y ? -1 : x > y;
-                            cmax = x2 < y2 ? -1 : x2 > y2;
-                        } else {
-                            cmin = cmax = 2; /* FLBA decimals: don't claim an order */
-                        }
+                        int cmin = cmp_bound(c->phys, &pr->min, &pp->min);
+                        int cmax = cmp_bound(c->phys, &pr->max, &pp->max);
                         if (cmin == 2 || cmin < 0 || cmax < 0)
                             asc = false;
                         if (cmin == 2 || cmin > 0 || cmax > 0)
