@@ -62,7 +62,7 @@ asan:
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@bash scripts/demo.sh $(BUILD)
+	@bash scripts/demo_ingest.sh $(BUILD)
 
 bench: deps
 	@$(MAKE) --no-print-directory all

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cmd_cat.h"
 #include "cmd_delta.h"
+#include "cmd_ingest.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +24,14 @@ static void usage(FILE *f)
             "  parquet meta FILE          metadata as JSON\n"
             "  parquet cat FILE [--columns a,b.c] [--limit N] [--format ndjson|csv]\n"
             "\n"
-            "Delta tables (table-uri is a path or s3://bucket/prefix):\n"
-            "  create, append, ingest, cat, describe, history, optimize, vacuum,\n"
-            "  checkpoint, manifest, import, serve\n"
+            "Delta tables (table-uri is a local path; s3://bucket/prefix comes with S3 support):\n"
+            "  create TABLE --schema DDL [--partition-by cols] [--property k=v]\n"
+            "  append TABLE --input FILE [--format ndjson|csv|parquet] [--app-id ID --txn-version N]\n"
+            "  ingest TABLE --source DIR|- [--trigger interval:1s|available-now|once] [--create] ...\n"
+            "  cat TABLE [--version N | --timestamp T] [--where PRED] [--columns a,b]\n"
+            "            [--since-version N] [--format ndjson|csv|parquet] [--limit N]\n"
+            "  describe TABLE, history TABLE [--limit N], checkpoint TABLE\n"
+            "  not built yet: optimize, vacuum, manifest, import, serve\n"
             "\n"
             "  lakestream --version\n");
 }
@@ -177,12 +183,13 @@ int main(int argc, char **argv)
         {"create", cmd_delta_create, NULL},         {"append", cmd_delta_append, NULL},
         {"cat", cmd_cat, NULL},                     {"describe", cmd_delta_describe, NULL},
         {"history", cmd_delta_history, NULL},       {"checkpoint", cmd_delta_checkpoint, NULL},
+        {"ingest", cmd_ingest, NULL},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))
             return cmds[i].fn(argc - 2, argv + 2);
     static const cli_cmd later[] = {
-        {"ingest", NULL, "streaming ingest, issue 5"}, {"optimize", NULL, "maintenance"},
+        {"optimize", NULL, "maintenance"},
         {"vacuum", NULL, "maintenance"},               {"manifest", NULL, "maintenance"},
         {"import", NULL, "bulk import"},               {"serve", NULL, "HTTP ingest server"},
     };

@@ -1,0 +1,272 @@
+/*
+ * ing_manifest.c - a source's position, as committed in the domainMetadata
+ * action `lakestream.ingest.<app-id>` of every ingest commit:
+ *
+ *   {"v":1,"source":"/landing","batch":12,
+ *    "files":[[0,"a/ev-0001.json",1234,1717000000000],[10,"2.json",99,1717000000100]],
+ *    "partial":["big.json.gz",123456,1717000000200,8388608,40211],
+ *    "stream":[offset,lines], "input_schema":"DDL"}
+ *
+ * files: every fully ingested file by name, size and mtime (ms), sorted by
+ * name and front-coded (shared-prefix length with the previous name, rest) to
+ * keep commits small; partial: the file being ingested when the batch was cut
+ * and the decompressed byte offset / line number reached; stream: bytes and
+ * lines of stdin committed. Decoding validates everything (the log is input).
+ */
+#include "ingest.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+void ls_manifest_init(ls_manifest *m)
+{
+    memset(m, 0, sizeof *m);
+    m->cap = 64;
+    m->slots = ls_xcalloc(m->cap, sizeof(ls_mf_file));
+}
+
+void ls_manifest_free(ls_manifest *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->slots[i].name);
+    free(m->slots);
+    free(m->partial.name);
+    free(m->source);
+    free(m->input_schema);
+    memset(m, 0, sizeof *m);
+}
+
+static uint64_t name_hash(const char *s) { return ls_hash64(s, strlen(s), 11); }
+
+static size_t probe(const ls_manifest *m, const char *name)
+{
+    size_t mask = m->cap - 1, i = name_hash(name) & mask;
+    while (m->slots[i].name && strcmp(m->slots[i].name, name) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+const ls_mf_file *ls_manifest_find(const ls_manifest *m, const char *name)
+{
+    if (!m->slots)
+        return NULL;
+    size_t i = probe(m, name);
+    return m->slots[i].name ? &m->slots[i] : NULL;
+}
+
+static void grow(ls_manifest *m)
+{
+    ls_mf_file *old = m->slots;
+    size_t oc = m->cap;
+    m->cap *= 2;
+    m->slots = ls_xcalloc(m->cap, sizeof(ls_mf_file));
+    for (size_t i = 0; i < oc; i++)
+        if (old[i].name)
+            m->slots[probe(m, old[i].name)] = old[i];
+    free(old);
+}
+
+void ls_manifest_put(ls_manifest *m, const char *name, uint64_t size, int64_t mtime_ms)
+{
+    if (!m->slots)
+        ls_manifest_init(m);
+    if ((m->n_files + 1) * 4 > m->cap * 3)
+        grow(m);
+    size_t i = probe(m, name);
+    if (!m->slots[i].name) {
+        m->slots[i].name = ls_xstrdup(name);
+        m->n_files++;
+    }
+    m->slots[i].size = size;
+    m->slots[i].mtime_ms = mtime_ms;
+}
+
+bool ls_manifest_remove(ls_manifest *m, const char *name)
+{
+    if (!m->slots)
+        return false;
+    size_t mask = m->cap - 1, i = probe(m, name);
+    if (!m->slots[i].name)
+        return false;
+    free(m->slots[i].name);
+    m->slots[i].name = NULL;
+    m->n_files--;
+    /* backward-shift deletion keeps probe chains intact without tombstones */
+    for (size_t j = (i + 1) & mask; m->slots[j].name; j = (j + 1) & mask) {
+        size_t home = name_hash(m->slots[j].name) & mask;
+        bool between = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+        if (!between) {
+            m->slots[i] = m->slots[j];
+            m->slots[j].name = NULL;
+            i = j;
+        }
+    }
+    return true;
+}
+
+void ls_manifest_set_partial(ls_manifest *m, const char *name, uint64_t size, int64_t mtime,
+                             uint64_t offset, uint64_t line)
+{
+    char *n = ls_xstrdup(name);
+    free(m->partial.name);
+    m->partial.name = n;
+    m->partial.size = size;
+    m->partial.mtime_ms = mtime;
+    m->partial_offset = offset;
+    m->partial_line = line;
+    m->has_partial = true;
+}
+
+void ls_manifest_clear_partial(ls_manifest *m)
+{
+    free(m->partial.name);
+    memset(&m->partial, 0, sizeof m->partial);
+    m->partial_offset = m->partial_line = 0;
+    m->has_partial = false;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp((*(const ls_mf_file *const *)a)->name, (*(const ls_mf_file *const *)b)->name);
+}
+
+void ls_manifest_encode(const ls_manifest *m, ls_buf *out)
+{
+    ls_buf_printf(out, "{\"v\":1,\"source\":");
+    const char *src = m->source ? m->source : "";
+    ls_buf_json_str(out, src, strlen(src));
+    ls_buf_printf(out, ",\"batch\":%" PRId64 ",\"files\":[", m->batch);
+    const ls_mf_file **v = ls_xmalloc((m->n_files ? m->n_files : 1) * sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i].name)
+            v[k++] = &m->slots[i];
+    qsort(v, k, sizeof(*v), cmp_name);
+    const char *prev = "";
+    for (size_t i = 0; i < k; i++) {
+        const char *n = v[i]->name;
+        size_t shared = 0;
+        while (prev[shared] && prev[shared] == n[shared])
+            shared++;
+        /* never split a UTF-8 sequence: the suffix must be valid text on its own */
+        while (shared > 0 && ((unsigned char)n[shared] & 0xC0) == 0x80)
+            shared--;
+        ls_buf_printf(out, "%s[%zu,", i ? "," : "", shared);
+        ls_buf_json_str(out, n + shared, strlen(n + shared));
+        ls_buf_printf(out, ",%" PRIu64 ",%" PRId64 "]", v[i]->size, v[i]->mtime_ms);
+        prev = n;
+    }
+    free(v);
+    ls_buf_putc(out, ']');
+    if (m->has_partial) {
+        ls_buf_puts(out, ",\"partial\":[");
+        ls_buf_json_str(out, m->partial.name, strlen(m->partial.name));
+        ls_buf_printf(out, ",%" PRIu64 ",%" PRId64 ",%" PRIu64 ",%" PRIu64 "]", m->partial.size,
+                      m->partial.mtime_ms, m->partial_offset, m->partial_line);
+    }
+    if (m->stream_offset || m->stream_lines)
+        ls_buf_printf(out, ",\"stream\":[%" PRIu64 ",%" PRIu64 "]", m->stream_offset,
+                      m->stream_lines);
+    if (m->input_schema) {
+        ls_buf_puts(out, ",\"input_schema\":");
+        ls_buf_json_str(out, m->input_schema, strlen(m->input_schema));
+    }
+    ls_buf_putc(out, '}');
+}
+
+static bool get_u64(const ls_json *v, uint64_t *out)
+{
+    int64_t x;
+    if (!ls_json_int64(v, &x) || x < 0)
+        return false;
+    *out = (uint64_t)x;
+    return true;
+}
+
+int ls_manifest_decode(const char *json, ls_manifest *m, ls_error *err)
+{
+    ls_manifest_init(m);
+    ls_arena a;
+    ls_arena_init(&a, 64 * 1024);
+    ls_json *root = NULL;
+    int rc = ls_json_parse(json, strlen(json), &a, &root, err);
+    if (rc) {
+        ls_err_prefix(err, "ingest manifest");
+        goto out;
+    }
+    int64_t ver = 0;
+    if (root->type != LS_JSON_OBJECT || !ls_json_int64(ls_json_get(root, "v"), &ver)) {
+        rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: not an object with a version");
+        goto out;
+    }
+    if (ver != 1) {
+        rc = ls_err(err, LS_ERR_UNSUPPORTED, "ingest manifest version %" PRId64
+                                             " (this lakestream reads version 1)",
+                    ver);
+        goto out;
+    }
+    const char *src = ls_json_str(ls_json_get(root, "source"));
+    m->source = ls_xstrdup(src ? src : "");
+    if (!ls_json_int64(ls_json_get(root, "batch"), &m->batch) || m->batch < 0) {
+        rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad 'batch'");
+        goto out;
+    }
+    const ls_json *files = ls_json_get(root, "files");
+    if (!files || files->type != LS_JSON_ARRAY) {
+        rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: 'files' is not an array");
+        goto out;
+    }
+    ls_buf name = {0};
+    for (size_t i = 0; i < files->n; i++) {
+        const ls_json *e = &files->items[i];
+        uint64_t shared, size;
+        int64_t mtime;
+        const char *suffix = e->type == LS_JSON_ARRAY && e->n == 4 ? ls_json_str(&e->items[1])
+                                                                    : NULL;
+        if (!suffix || !get_u64(&e->items[0], &shared) || !get_u64(&e->items[2], &size) ||
+            !ls_json_int64(&e->items[3], &mtime) || shared > name.len) {
+            rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad file entry %zu", i);
+            break;
+        }
+        name.len = (size_t)shared;
+        ls_buf_append(&name, suffix, e->items[1].len);
+        if (name.len == 0 || memchr(name.data, 0, name.len)) {
+            rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad file name in entry %zu", i);
+            break;
+        }
+        ls_manifest_put(m, ls_buf_cstr(&name), size, mtime);
+    }
+    ls_buf_free(&name);
+    if (rc)
+        goto out;
+    const ls_json *p = ls_json_get(root, "partial");
+    if (p) {
+        const char *pn = p->type == LS_JSON_ARRAY && p->n == 5 ? ls_json_str(&p->items[0]) : NULL;
+        uint64_t size, off, line;
+        int64_t mtime;
+        if (!pn || !*pn || !get_u64(&p->items[1], &size) || !ls_json_int64(&p->items[2], &mtime) ||
+            !get_u64(&p->items[3], &off) || !get_u64(&p->items[4], &line)) {
+            rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad 'partial'");
+            goto out;
+        }
+        ls_manifest_set_partial(m, pn, size, mtime, off, line);
+    }
+    const ls_json *s = ls_json_get(root, "stream");
+    if (s) {
+        if (s->type != LS_JSON_ARRAY || s->n != 2 || !get_u64(&s->items[0], &m->stream_offset) ||
+            !get_u64(&s->items[1], &m->stream_lines)) {
+            rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad 'stream'");
+            goto out;
+        }
+    }
+    const char *is = ls_json_str(ls_json_get(root, "input_schema"));
+    if (is)
+        m->input_schema = ls_xstrdup(is);
+out:
+    ls_arena_free(&a);
+    if (rc) {
+        ls_manifest_free(m);
+        ls_manifest_init(m);
+    }
+    return rc;
+}
