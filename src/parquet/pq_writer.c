@@ -824,67 +824,49 @@ static inline void plain_value(pq_colw *c, const ls_leaf *l, size_t i)
     }
 }
 
+/* Widens scalar bounds (member fld of pq_scalar) to include v. */
+#define STATS_SCALAR(s, fld, v)                                                                  \
+    do {                                                                                         \
+        if (!(s)->has) {                                                                         \
+            (s)->has = true;                                                                     \
+            (s)->min.fld = (s)->max.fld = (v);                                                   \
+        } else {                                                                                 \
+            if ((v) < (s)->min.fld)                                                              \
+                (s)->min.fld = (v);                                                              \
+            if ((v) > (s)->max.fld)                                                              \
+                (s)->max.fld = (v);                                                              \
+        }                                                                                        \
+    } while (0)
+
 /* Updates page stats with value i of l. */
 static inline void stats_value(pq_stats *s, ls_phys phys, const ls_leaf *l, size_t i)
 {
     switch (phys) {
     case LS_PHYS_BOOL: {
         uint8_t v = ((const uint8_t *)l->values)[i];
-        if (!s->has) {
-            s->has = true;
-            s->min.b = s->max.b = v;
-        } else {
-            if (v < s->min.b) s->min.b = v;
-            if (v > s->max.b) s->max.b = v;
-        }
+        STATS_SCALAR(s, b, v);
         break;
     }
     case LS_PHYS_I32: {
         int32_t v = ((const int32_t *)l->values)[i];
-        if (!s->has) {
-            s->has = true;
-            s->min.i32 = s->max.i32 = v;
-        } else {
-            if (v < s->min.i32) s->min.i32 = v;
-            if (v > s->max.i32) s->max.i32 = v;
-        }
+        STATS_SCALAR(s, i32, v);
         break;
     }
     case LS_PHYS_I64: {
         int64_t v = ((const int64_t *)l->values)[i];
-        if (!s->has) {
-            s->has = true;
-            s->min.i64 = s->max.i64 = v;
-        } else {
-            if (v < s->min.i64) s->min.i64 = v;
-            if (v > s->max.i64) s->max.i64 = v;
-        }
+        STATS_SCALAR(s, i64, v);
         break;
     }
     case LS_PHYS_F32: {
         float v = ((const float *)l->values)[i];
-        if (isnan(v))
-            break; /* never NaN in bounds */
-        if (!s->has) {
-            s->has = true;
-            s->min.f32 = s->max.f32 = v;
-        } else {
-            if (v < s->min.f32) s->min.f32 = v;
-            if (v > s->max.f32) s->max.f32 = v;
-        }
+        if (!isnan(v)) /* never NaN in bounds */
+            STATS_SCALAR(s, f32, v);
         break;
     }
     case LS_PHYS_F64: {
         double v = ((const double *)l->values)[i];
-        if (isnan(v))
-            break;
-        if (!s->has) {
-            s->has = true;
-            s->min.f64 = s->max.f64 = v;
-        } else {
-            if (v < s->min.f64) s->min.f64 = v;
-            if (v > s->max.f64) s->max.f64 = v;
-        }
+        if (!isnan(v))
+            STATS_SCALAR(s, f64, v);
         break;
     }
     case LS_PHYS_I128: {
