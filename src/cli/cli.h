@@ -41,6 +41,22 @@ void cli_progress_init(cli_progress *p, const char *label);
 void cli_progress_update(cli_progress *p, uint64_t rows, uint64_t bytes);
 void cli_progress_done(cli_progress *p);
 
+/* Line input from a file or stdin ("-"), read in 8 MiB chunks into one reusable buffer.
+ * Unconsumed bytes are buf.data[head .. buf.len). */
+typedef struct cli_input {
+    int fd;
+    const char *name; /* borrowed */
+    bool eof;
+    ls_buf buf;
+    size_t head;
+} cli_input;
+int cli_input_open(cli_input *s, const char *path, ls_error *err);
+/* Moves unconsumed bytes to the front and reads up to 8 MiB more (sets eof at the end). */
+int cli_input_fill(cli_input *s, ls_error *err);
+/* Length of the unconsumed prefix that ends with a newline (all of it at EOF). */
+size_t cli_input_complete(const cli_input *s);
+void cli_input_close(cli_input *s);
+
 int cmd_parquet_write(int argc, char **argv);
 int cmd_parquet_meta(int argc, char **argv);
 int cmd_parquet_cat(int argc, char **argv);

@@ -22,7 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define READ_CHUNK (8u << 20)
 #define BATCH_ROWS 65536
 #define MAX_CSV_RECORD (64u << 20)
 
@@ -165,63 +164,6 @@ out:
 
 /* ---- input sources ---------------------------------------------------------------------- */
 
-typedef struct chunk_src {
-    int fd;
-    const char *name;
-    bool eof;
-    ls_buf buf;
-    size_t head; /* start of unconsumed bytes */
-} chunk_src;
-
-static int chunk_open(chunk_src *s, const char *path, ls_error *err)
-{
-    memset(s, 0, sizeof *s);
-    if (!strcmp(path, "-")) {
-        s->fd = 0;
-        s->name = "stdin";
-        return LS_OK;
-    }
-    s->name = path;
-    s->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (s->fd < 0)
-        return ls_err(err, LS_ERR_IO, "%s: %s", path, strerror(errno));
-    return LS_OK;
-}
-
-static void chunk_close(chunk_src *s)
-{
-    if (s->fd > 0)
-        close(s->fd);
-    ls_buf_free(&s->buf);
-}
-
-/* Moves unconsumed bytes to the front and reads up to READ_CHUNK more. */
-static int chunk_fill(chunk_src *s, ls_error *err)
-{
-    if (s->head) {
-        memmove(s->buf.data, s->buf.data + s->head, s->buf.len - s->head);
-        s->buf.len -= s->head;
-        s->head = 0;
-    }
-    ls_buf_reserve(&s->buf, READ_CHUNK);
-    size_t got = 0;
-    while (got < READ_CHUNK) {
-        ssize_t n = read(s->fd, s->buf.data + s->buf.len, READ_CHUNK - got);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return ls_err(err, LS_ERR_IO, "%s: read failed: %s", s->name, strerror(errno));
-        }
-        if (n == 0) {
-            s->eof = true;
-            break;
-        }
-        s->buf.len += (size_t)n;
-        got += (size_t)n;
-    }
-    return LS_OK;
-}
-
 typedef struct append_ctx {
     ls_delta_writer *w;
     ls_batch *batch;
@@ -244,15 +186,15 @@ static int flush_batch(append_ctx *a, bool force, ls_error *err)
 
 static int read_ndjson(append_ctx *a, const char *path, ls_error *err)
 {
-    chunk_src src;
-    int rc = chunk_open(&src, path, err);
+    cli_input src;
+    int rc = cli_input_open(&src, path, err);
     if (rc)
         return rc;
     ls_json_opts jo = {.strict = true, .ignore_unknown_fields = false};
     ls_json_reader *jr = ls_json_reader_new(a->schema, &jo);
     uint64_t line_no = 1;
     for (;;) {
-        if ((rc = chunk_fill(&src, err)))
+        if ((rc = cli_input_fill(&src, err)))
             break;
         const char *p = (const char *)src.buf.data + src.head;
         size_t n = src.buf.len - src.head;
@@ -277,7 +219,7 @@ static int read_ndjson(append_ctx *a, const char *path, ls_error *err)
             break;
     }
     ls_json_reader_free(jr);
-    chunk_close(&src);
+    cli_input_close(&src);
     return rc;
 }
 
@@ -482,8 +424,8 @@ static void cell_json(const ls_field *f, const char *s, size_t n, bool quoted, l
 
 static int read_csv(append_ctx *a, const char *path, ls_error *err)
 {
-    chunk_src src;
-    int rc = chunk_open(&src, path, err);
+    cli_input src;
+    int rc = cli_input_open(&src, path, err);
     if (rc)
         return rc;
     ls_json_opts jo = {.strict = true, .ignore_unknown_fields = false};
@@ -495,7 +437,7 @@ static int read_csv(append_ctx *a, const char *path, ls_error *err)
     bool header = true;
     uint64_t line = 1;
     for (;;) {
-        if ((rc = chunk_fill(&src, err)))
+        if ((rc = cli_input_fill(&src, err)))
             break;
         if (header && line == 1 && src.buf.len >= 3 && !memcmp(src.buf.data, "\xef\xbb\xbf", 3))
             src.head = 3; /* UTF-8 BOM */
@@ -589,7 +531,7 @@ out:
     free(rec.off);
     free(rec.quoted);
     ls_json_reader_free(jr);
-    chunk_close(&src);
+    cli_input_close(&src);
     return rc;
 }
 

@@ -15,78 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define READ_CHUNK (8u << 20)
 
-/* Input lines come from a reusable read buffer. (An mmap of the input was tried and
- * measured slower here: every page of the mapping costs a fault, while read() into one
- * buffer that stays mapped costs only the copy.) */
-typedef struct line_src {
-    int fd;
-    bool eof;
-    const char *name;
-    ls_buf buf;  /* unconsumed bytes */
-    size_t head; /* start of unconsumed data in buf */
-} line_src;
-
-static void src_close(line_src *s)
-{
-    ls_buf_free(&s->buf);
-    if (s->fd > 0)
-        close(s->fd);
-}
-
-static int src_open(line_src *s, const char *path, ls_error *err)
-{
-    memset(s, 0, sizeof *s);
-    if (!strcmp(path, "-")) {
-        s->name = "stdin";
-        return LS_OK;
-    }
-    s->name = path;
-    s->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (s->fd < 0)
-        return ls_err(err, LS_ERR_IO, "%s: %s", path, strerror(errno));
-    return LS_OK;
-}
-
-static int src_fill(line_src *s, ls_error *err)
-{
-    if (s->head > 0) {
-        memmove(s->buf.data, s->buf.data + s->head, s->buf.len - s->head);
-        s->buf.len -= s->head;
-        s->head = 0;
-    }
-    ls_buf_reserve(&s->buf, READ_CHUNK);
-    size_t got = 0;
-    while (got < READ_CHUNK) {
-        ssize_t n = read(s->fd, s->buf.data + s->buf.len, READ_CHUNK - got);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return ls_err(err, LS_ERR_IO, "%s: read failed: %s", s->name, strerror(errno));
-        }
-        if (n == 0) {
-            s->eof = true;
-            break;
-        }
-        s->buf.len += (size_t)n;
-        got += (size_t)n;
-    }
-    return LS_OK;
-}
-
-/* Returns the length of the complete-lines prefix of the unconsumed data (all of it at EOF). */
-static size_t src_complete(const line_src *s)
-{
-    const char *p = (const char *)s->buf.data + s->head;
-    size_t n = s->buf.len - s->head;
-    if (s->eof)
-        return n;
-    const char *nl = memrchr(p, '\n', n);
-    return nl ? (size_t)(nl - p) + 1 : 0;
-}
-
-static int infer_from_sample(line_src *src, uint64_t max_lines, ls_schema **schema, ls_error *err)
+static int infer_from_sample(cli_input *src, uint64_t max_lines, ls_schema **schema, ls_error *err)
 {
     ls_infer *inf = ls_infer_new();
     uint64_t line_no = 0;
@@ -115,7 +45,7 @@ static int infer_from_sample(line_src *src, uint64_t max_lines, ls_schema **sche
             break;
         /* need more data: nothing is consumed yet (head == 0), so the sample stays
          * buffered and is parsed again for real after inference */
-        rc = src_fill(src, err);
+        rc = cli_input_fill(src, err);
     }
     if (rc == LS_OK)
         rc = ls_infer_schema(inf, schema, err);
@@ -175,8 +105,8 @@ int cmd_parquet_write(int argc, char **argv)
     wo.page_index = !no_index;
 
     ls_error err = {0};
-    line_src src;
-    if (src_open(&src, input, &err))
+    cli_input src;
+    if (cli_input_open(&src, input, &err))
         return cli_fail(cmd, &err);
     ls_schema *schema = NULL;
     ls_output *out = NULL;
@@ -187,7 +117,7 @@ int cmd_parquet_write(int argc, char **argv)
     cli_progress_init(&prog, "parquet write");
     uint64_t line_no = 1, bytes_in = 0;
 
-    if ((rc = src_fill(&src, &err)))
+    if ((rc = cli_input_fill(&src, &err)))
         goto fail;
     if (ddl) {
         if ((rc = ls_schema_parse_ddl(ddl, &schema, &err)))
@@ -204,7 +134,7 @@ int cmd_parquet_write(int argc, char **argv)
     jr = ls_json_reader_new(schema, &jo);
     batch = ls_batch_new(schema);
     for (;;) {
-        size_t n = src_complete(&src);
+        size_t n = cli_input_complete(&src);
         if (n > 0) {
             uint64_t lines = 0;
             rc = ls_json_read_buffer(jr, batch, (const char *)src.buf.data + src.head, n, line_no,
@@ -223,7 +153,7 @@ int cmd_parquet_write(int argc, char **argv)
         }
         if (src.eof && src.head == src.buf.len)
             break;
-        if ((rc = src_fill(&src, &err)))
+        if ((rc = cli_input_fill(&src, &err)))
             goto fail;
     }
     if ((rc = ls_pq_writer_close(w, &err)))
@@ -241,7 +171,7 @@ int cmd_parquet_write(int argc, char **argv)
     ls_batch_free(batch);
     ls_json_reader_free(jr);
     ls_schema_free(schema);
-    src_close(&src);
+    cli_input_close(&src);
     return 0;
 fail:
     cli_progress_done(&prog);
@@ -251,7 +181,7 @@ fail:
     ls_batch_free(batch);
     ls_json_reader_free(jr);
     ls_schema_free(schema);
-    src_close(&src);
+    cli_input_close(&src);
     return cli_fail(cmd, &err);
 }
 
