@@ -57,6 +57,10 @@ int cli_input_fill(cli_input *s, ls_error *err);
 size_t cli_input_complete(const cli_input *s);
 void cli_input_close(cli_input *s);
 
+/* Re-executes the process once with glibc's malloc on transparent huge pages (see
+ * cli_mem.c); call before reading any input. Returns when it did not re-execute. */
+void cli_use_huge_pages(void);
+
 int cmd_parquet_write(int argc, char **argv);
 int cmd_parquet_meta(int argc, char **argv);
 int cmd_parquet_cat(int argc, char **argv);

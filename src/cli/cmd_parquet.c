@@ -79,6 +79,7 @@ int cmd_parquet_write(int argc, char **argv)
     if (!input)
         return cli_usage_error(cmd, "--input is required (a file, or - for stdin)");
     const char *out_path = pos[0];
+    cli_use_huge_pages();
     ls_pq_writer_opts wo;
     ls_pq_writer_opts_default(&wo);
     wo.codec = pq_codec_from_name(codec_name);

@@ -219,6 +219,26 @@ int pq_compress(pq_codec_ctx *c, int codec, int level, const uint8_t *src, size_
     }
 }
 
+size_t pq_compress_bound(int codec, size_t n)
+{
+    switch (codec) {
+    case PQ_CODEC_SNAPPY: return snappy_max_compressed_length(n);
+    case PQ_CODEC_ZSTD: {
+        size_t b = ZSTD_compressBound(n);
+        return ZSTD_isError(b) ? SIZE_MAX : b;
+    }
+    case PQ_CODEC_LZ4_RAW:
+        return n > LZ4_MAX_INPUT_SIZE ? SIZE_MAX : (size_t)LZ4_compressBound((int)n);
+    case PQ_CODEC_BROTLI: {
+        size_t b = BrotliEncoderMaxCompressedSize(n);
+        return b ? b : SIZE_MAX;
+    }
+    case PQ_CODEC_GZIP: /* deflate's bound plus the gzip header and trailer */
+        return n > (SIZE_MAX - 64) / 2 ? SIZE_MAX : (size_t)compressBound((uLong)n) + 64;
+    default: return n;
+    }
+}
+
 /* ---- decompression ----------------------------------------------------------- */
 
 static int size_mismatch(ls_error *err, int codec, size_t got, size_t want)

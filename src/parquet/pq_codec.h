@@ -23,6 +23,10 @@ void pq_codec_ctx_free(pq_codec_ctx *c);
 int pq_compress(pq_codec_ctx *c, int codec, int level, const uint8_t *src, size_t n, ls_buf *out,
                 ls_error *err);
 
+/* An upper bound of pq_compress's output size for n input bytes (SIZE_MAX if n is too
+ * large for the codec), so a caller can reserve the space up front. */
+size_t pq_compress_bound(int codec, size_t n);
+
 /* Decompresses src into dst, which must become exactly dst_len bytes (the page header's
  * uncompressed size); a different size is LS_ERR_CORRUPT. Never writes past dst_len.
  * LZO is LS_ERR_UNSUPPORTED. */

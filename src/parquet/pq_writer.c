@@ -287,6 +287,8 @@ static inline uint32_t dict_bytes(pq_dict *d, const uint8_t *p, size_t n, bool *
 typedef struct pq_page_rec {
     int64_t offset; /* relative to the chunk's data pages start */
     int32_t size;   /* compressed page size including header */
+    uint32_t seg;   /* where the page's bytes (header + data) are held: segs[seg] */
+    size_t seg_off;
     int64_t first_row;
     bool null_page;
     uint64_t null_count;
@@ -312,8 +314,13 @@ typedef struct pq_colw {
     bool dict_used; /* some page in this chunk used the dictionary */
     pq_dict dict;
     uint64_t values_seen; /* in dictionary mode, for the cardinality check */
-    /* the chunk */
-    ls_buf chunk; /* data pages, compressed, with headers */
+    /* The chunk: data pages (header + compressed data) are compressed straight
+     * into segments that are kept for the writer's life, so a page is never
+     * copied (a growing contiguous buffer would be copied by realloc) and
+     * row groups after the first touch no new memory. */
+    ls_buf *segs;
+    uint32_t n_segs, segs_cap, cur_seg;
+    size_t chunk_bytes; /* sum of the pages' sizes */
     int64_t chunk_values, chunk_unc, chunk_rows;
     int32_t n_dict_data_pages, n_plain_pages;
     pq_page_rec *pages;
@@ -529,22 +536,22 @@ static void build_field(schema_build *sb, const ls_field *f, const char *name, i
 #define ZSTD_STRONG 3
 #define ZSTD_TRIAL_MIN (64 * 1024)
 
-static int compress_page(ls_pq_writer *w, pq_colw *c, const ls_buf *body, ls_error *err)
+static int compress_page(ls_pq_writer *w, pq_colw *c, const ls_buf *body, ls_buf *out,
+                         ls_error *err)
 {
-    c->comp.len = 0;
     if (w->opts.codec != PQ_CODEC_ZSTD || w->opts.level != 0)
-        return pq_compress(w->codec, w->opts.codec, w->opts.level, body->data, body->len, &c->comp,
+        return pq_compress(w->codec, w->opts.codec, w->opts.level, body->data, body->len, out,
                            err);
     if (c->zstd_level == 0 && body->len >= ZSTD_TRIAL_MIN) {
-        int rc = pq_compress(w->codec, PQ_CODEC_ZSTD, ZSTD_FAST, body->data, body->len, &c->comp, err);
+        size_t at = out->len;
+        int rc = pq_compress(w->codec, PQ_CODEC_ZSTD, ZSTD_FAST, body->data, body->len, out, err);
         if (rc)
             return rc;
         ls_buf strong = {0};
         rc = pq_compress(w->codec, PQ_CODEC_ZSTD, ZSTD_STRONG, body->data, body->len, &strong, err);
-        if (rc == LS_OK && strong.len * 10 < c->comp.len * 9) {
-            ls_buf t = c->comp;
-            c->comp = strong;
-            strong = t;
+        if (rc == LS_OK && strong.len * 10 < (out->len - at) * 9) {
+            out->len = at;
+            ls_buf_append(out, strong.data, strong.len);
             c->zstd_level = ZSTD_STRONG;
         } else {
             c->zstd_level = ZSTD_FAST;
@@ -553,24 +560,20 @@ static int compress_page(ls_pq_writer *w, pq_colw *c, const ls_buf *body, ls_err
         return rc;
     }
     return pq_compress(w->codec, PQ_CODEC_ZSTD, c->zstd_level ? c->zstd_level : ZSTD_FAST,
-                       body->data, body->len, &c->comp, err);
+                       body->data, body->len, out, err);
 }
 
-static int write_page(ls_pq_writer *w, pq_colw *c, int page_type, const ls_buf *body,
-                      int32_t num_values, int encoding, ls_buf *dst, ls_error *err)
+/* Serializes into hdr the header of a page whose compressed bytes are comp[0..clen). */
+static void page_header(ls_buf *hdr, int page_type, size_t body_len, const uint8_t *comp,
+                        size_t clen, int32_t num_values, int encoding)
 {
-    int rc = compress_page(w, c, body, err);
-    if (rc)
-        return rc;
-    if (body->len > INT32_MAX || c->comp.len > INT32_MAX)
-        return ls_err(err, LS_ERR_LIMIT, "column %s: page larger than 2 GiB", c->field->name);
     pq_page_header h;
     memset(&h, 0, sizeof h);
     h.type = page_type;
-    h.uncompressed_page_size = (int32_t)body->len;
-    h.compressed_page_size = (int32_t)c->comp.len;
+    h.uncompressed_page_size = (int32_t)body_len;
+    h.compressed_page_size = (int32_t)clen;
     h.has_crc = true;
-    h.crc = (int32_t)ls_crc32(0, c->comp.data, c->comp.len);
+    h.crc = (int32_t)ls_crc32(0, comp, clen);
     if (page_type == PQ_PAGE_DICTIONARY) {
         h.has_dictionary_page_header = true;
         h.dictionary_page_header.num_values = num_values;
@@ -582,10 +585,97 @@ static int write_page(ls_pq_writer *w, pq_colw *c, int page_type, const ls_buf *
         h.data_page_header.definition_level_encoding = PQ_ENC_RLE;
         h.data_page_header.repetition_level_encoding = PQ_ENC_RLE;
     }
-    c->hdr.len = 0;
-    pq_write_page_header(&c->hdr, &h);
-    ls_buf_append(dst, c->hdr.data, c->hdr.len);
-    ls_buf_append(dst, c->comp.data, c->comp.len);
+    hdr->len = 0;
+    pq_write_page_header(hdr, &h);
+}
+
+/* Room reserved in front of each page's compressed data for its header, which is
+ * written once the compressed size and CRC are known (a data page header without
+ * statistics is at most ~40 bytes). */
+#define PAGE_HDR_MAX 96
+
+/* Returns a segment of c with at least need free bytes: the current one, the next one
+ * kept from an earlier row group, or a new one (sizes grow geometrically to 8 MiB, so
+ * narrow tables don't reserve much and wide pages still fit). */
+static ls_buf *seg_for(pq_colw *c, size_t need)
+{
+    if (c->n_segs && c->segs[c->cur_seg].cap - c->segs[c->cur_seg].len >= need)
+        return &c->segs[c->cur_seg];
+    if (c->n_segs && c->cur_seg + 1 < c->n_segs) {
+        ls_buf *s = &c->segs[++c->cur_seg]; /* empty since the last chunk was emitted */
+        if (s->cap < need)
+            ls_buf_free(s); /* free + malloc: realloc would copy the old bytes */
+        ls_buf_reserve(s, need);
+        return s;
+    }
+    if (c->n_segs == c->segs_cap) {
+        c->segs_cap = c->segs_cap ? c->segs_cap * 2 : 4;
+        c->segs = ls_xrealloc(c->segs, c->segs_cap * sizeof(ls_buf));
+    }
+    size_t size = (size_t)64 * 1024 << (c->n_segs < 7 ? c->n_segs : 7);
+    ls_buf *s = &c->segs[c->n_segs];
+    memset(s, 0, sizeof *s);
+    ls_buf_reserve(s, size > need ? size : need);
+    c->cur_seg = c->n_segs++;
+    return s;
+}
+
+/* Compresses a data page straight into the chunk's segments and records where it is. */
+static int write_data_page(ls_pq_writer *w, pq_colw *c, const ls_buf *body, int32_t num_values,
+                           int encoding, pq_page_rec *pr, ls_error *err)
+{
+    size_t bound = pq_compress_bound(w->opts.codec, body->len);
+    if (body->len > INT32_MAX || bound > (size_t)INT32_MAX)
+        return ls_err(err, LS_ERR_LIMIT, "column %s: page larger than 2 GiB", c->field->name);
+    ls_buf *seg = seg_for(c, PAGE_HDR_MAX + bound);
+    uint32_t si = (uint32_t)(seg - c->segs);
+    size_t at = seg->len;
+    seg->len += PAGE_HDR_MAX;
+    int rc = compress_page(w, c, body, seg, err);
+    if (rc) {
+        seg->len = at;
+        return rc;
+    }
+    size_t data_at = at + PAGE_HDR_MAX, clen = seg->len - data_at;
+    if (clen > INT32_MAX)
+        return ls_err(err, LS_ERR_LIMIT, "column %s: page larger than 2 GiB", c->field->name);
+    page_header(&c->hdr, PQ_PAGE_DATA, body->len, seg->data + data_at, clen, num_values,
+                encoding);
+    if (c->hdr.len > PAGE_HDR_MAX)
+        return ls_err(err, LS_ERR_LIMIT, "column %s: page header of %zu bytes is too long", c->field->name,
+                      c->hdr.len);
+    size_t start = data_at - c->hdr.len;
+    memcpy(seg->data + start, c->hdr.data, c->hdr.len);
+    pr->seg = si;
+    pr->seg_off = start;
+    pr->offset = (int64_t)c->chunk_bytes;
+    pr->size = (int32_t)(c->hdr.len + clen);
+    c->chunk_bytes += c->hdr.len + clen;
+    c->chunk_unc += (int64_t)(c->hdr.len + body->len);
+    return LS_OK;
+}
+
+static int emit(ls_pq_writer *w, const void *p, size_t n, ls_error *err);
+
+/* Compresses and emits the dictionary page; *len = its size with header. */
+static int write_dict_page(ls_pq_writer *w, pq_colw *c, const ls_buf *body, int32_t num_values,
+                           int64_t *len, ls_error *err)
+{
+    if (body->len > INT32_MAX)
+        return ls_err(err, LS_ERR_LIMIT, "column %s: dictionary larger than 2 GiB",
+                      c->field->name);
+    c->comp.len = 0;
+    int rc = compress_page(w, c, body, &c->comp, err);
+    if (rc)
+        return rc;
+    if (c->comp.len > INT32_MAX)
+        return ls_err(err, LS_ERR_LIMIT, "column %s: dictionary larger than 2 GiB",
+                      c->field->name);
+    page_header(&c->hdr, PQ_PAGE_DICTIONARY, body->len, c->comp.data, c->comp.len, num_values,
+                PQ_ENC_PLAIN_DICTIONARY);
+    if ((rc = emit(w, c->hdr.data, c->hdr.len, err)) || (rc = emit(w, c->comp.data, c->comp.len, err)))
+        return rc;
+    *len = (int64_t)(c->hdr.len + c->comp.len);
     c->chunk_unc += (int64_t)(c->hdr.len + body->len);
     return LS_OK;
 }
@@ -743,18 +833,16 @@ static int flush_page(ls_pq_writer *w, pq_colw *c, ls_error *err)
     if (c->page_slots > INT32_MAX)
         return ls_err(err, LS_ERR_LIMIT, "column %s: too many values in one page",
                       c->field->name);
-    int64_t page_off = (int64_t)c->chunk.len;
-    int rc = write_page(w, c, PQ_PAGE_DATA, enc, (int32_t)c->page_slots, encoding, &c->chunk, err);
-    if (rc)
-        return rc;
     if (c->n_pages == c->pages_cap) {
         c->pages_cap = c->pages_cap ? c->pages_cap * 2 : 16;
         c->pages = ls_xrealloc(c->pages, c->pages_cap * sizeof(pq_page_rec));
     }
-    pq_page_rec *pr = &c->pages[c->n_pages++];
+    pq_page_rec *pr = &c->pages[c->n_pages];
     memset(pr, 0, sizeof *pr);
-    pr->offset = page_off;
-    pr->size = (int32_t)((int64_t)c->chunk.len - page_off);
+    int rc = write_data_page(w, c, enc, (int32_t)c->page_slots, encoding, pr, err);
+    if (rc)
+        return rc;
+    c->n_pages++;
     pr->first_row = c->chunk_rows;
     pr->null_count = c->page_st.null_count;
     pr->null_page = !c->page_st.has;
@@ -1028,7 +1116,9 @@ static void colw_free(pq_colw *c)
     ls_buf_free(&c->file_st.minb);
     ls_buf_free(&c->file_st.maxb);
     dict_free(&c->dict);
-    ls_buf_free(&c->chunk);
+    for (uint32_t i = 0; i < c->n_segs; i++)
+        ls_buf_free(&c->segs[i]);
+    free(c->segs);
     for (size_t i = 0; i < c->n_pages; i++) {
         ls_buf_free(&c->pages[i].min);
         ls_buf_free(&c->pages[i].max);
@@ -1183,26 +1273,23 @@ static int flush_row_group(ls_pq_writer *w, ls_error *err)
             } else {
                 ls_buf_append(&body, c->dict.vals.data, c->dict.vals.len);
             }
-            ls_buf dpage = {0};
-            rc = write_page(w, c, PQ_PAGE_DICTIONARY, &body, (int32_t)c->dict.n,
-                            PQ_ENC_PLAIN_DICTIONARY, &dpage, err);
+            rc = write_dict_page(w, c, &body, (int32_t)c->dict.n, &dict_len, err);
             ls_buf_free(&body);
-            if (!rc)
-                rc = emit(w, dpage.data, dpage.len, err);
-            dict_len = (int64_t)dpage.len;
-            ls_buf_free(&dpage);
             if (rc)
                 return rc;
             m->has_dictionary_page_offset = true;
             m->dictionary_page_offset = chunk_start;
         }
         int64_t data_start = (int64_t)w->offset;
-        if ((rc = emit(w, c->chunk.data, c->chunk.len, err)))
-            return rc;
+        for (size_t k = 0; k < c->n_pages; k++) {
+            const pq_page_rec *pr = &c->pages[k];
+            if ((rc = emit(w, c->segs[pr->seg].data + pr->seg_off, (size_t)pr->size, err)))
+                return rc;
+        }
         m->data_page_offset = data_start;
         m->num_values = c->chunk_values;
         m->total_uncompressed_size = c->chunk_unc;
-        m->total_compressed_size = dict_len + (int64_t)c->chunk.len;
+        m->total_compressed_size = dict_len + (int64_t)c->chunk_bytes;
         total_unc += m->total_uncompressed_size;
         total_comp += m->total_compressed_size;
         /* encodings and encoding stats */
@@ -1279,7 +1366,10 @@ static int flush_row_group(ls_pq_writer *w, ls_error *err)
         /* file-level stats and reset of the chunk */
         stats_merge(&c->file_st, &c->chunk_st, c->phys);
         stats_reset(&c->chunk_st);
-        c->chunk.len = 0;
+        for (uint32_t k = 0; k < c->n_segs; k++)
+            c->segs[k].len = 0;
+        c->cur_seg = 0;
+        c->chunk_bytes = 0;
         c->chunk_values = c->chunk_unc = c->chunk_rows = 0;
         c->n_dict_data_pages = c->n_plain_pages = 0;
         for (size_t k = 0; k < c->n_pages; k++) {
@@ -1304,7 +1394,7 @@ static size_t buffered_bytes(const ls_pq_writer *w)
     size_t t = 0;
     for (int i = 0; i < w->n_cols; i++) {
         const pq_colw *c = &w->cols[i];
-        t += c->chunk.len + page_estimate(c) / 2 + (c->dict_used || c->use_dict ? c->dict.plain_size / 2 : 0);
+        t += c->chunk_bytes + page_estimate(c) / 2 + (c->dict_used || c->use_dict ? c->dict.plain_size / 2 : 0);
     }
     return t;
 }
