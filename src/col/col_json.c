@@ -426,11 +426,31 @@ static inline uint32_t parse_8digits(uint64_t v)
     return (uint32_t)v;
 }
 
-/* Lexes a JSON number at p; returns the position after it or NULL (bad syntax). */
+/* Number of leading ASCII digits among the 8 bytes of v (first byte = lowest). */
+static inline int digit_run8(uint64_t v)
+{
+    uint64_t x = v ^ 0x3030303030303030ULL; /* digits -> 0x00..0x09 */
+    uint64_t y = (x & 0x7F7F7F7F7F7F7F7FULL) + 0x7676767676767676ULL; /* >= 0x0A sets bit 7 */
+    uint64_t nd = (x | y) & 0x8080808080808080ULL;
+    return nd ? __builtin_ctzll(nd) >> 3 : 8;
+}
+
+/* Value of the first k (1..7) digits of v: shifted to the top and padded with '0'. */
+static inline uint32_t parse_digits(uint64_t v, int k)
+{
+    return parse_8digits(v << (8 * (8 - k)) | 0x3030303030303030ULL >> (8 * k));
+}
+
+static const uint64_t pow10_8[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                   100000000};
+
+/* Lexes a JSON number at p; returns the position after it or NULL (bad syntax).
+ * Digits are taken up to 8 at a time while the mantissa has room for 19; the rest
+ * one by one. Callers guarantee 8 readable bytes past any position (line padding). */
 static inline const char *scan_number(const char *p, jnum *j)
 {
-    uint64_t m = 0;
-    int nd = 0;
+    uint64_t m = 0, w;
+    int nd = 0, k;
     int64_t e = 0;
     bool inexact = false, is_int = true;
     j->neg = *p == '-';
@@ -438,14 +458,18 @@ static inline const char *scan_number(const char *p, jnum *j)
     if (*p == '0') {
         p++;
     } else if ((unsigned)(*p - '1') < 9) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        if (is_8digits(w)) {
-            m = parse_8digits(w);
-            nd = 8;
-            p += 8;
+        for (;;) {
+            memcpy(&w, p, 8);
+            k = digit_run8(w);
+            if (k == 0 || nd + k > 19)
+                break;
+            m = k == 8 ? m * 100000000 + parse_8digits(w) : m * pow10_8[k] + parse_digits(w, k);
+            nd += k;
+            p += k;
+            if (k < 8)
+                break;
         }
-        while (is_digit(*p)) {
+        while (is_digit(*p)) { /* beyond 19 significant digits */
             unsigned d = (unsigned)(*p - '0');
             if (nd < 19) {
                 m = m * 10 + d;
@@ -464,18 +488,21 @@ static inline const char *scan_number(const char *p, jnum *j)
         p++;
         if (!is_digit(*p))
             return NULL;
-        uint64_t w;
-        /* 8 fraction digits at a time while they fit; leading zeros then count as
-         * digits, which at worst sends a long number to the exact slow path */
-        while (nd <= 11 && (memcpy(&w, p, 8), is_8digits(w))) {
-            m = m * 100000000 + parse_8digits(w);
-            nd += 8;
-            e -= 8;
-            p += 8;
+        /* leading zeros of the fraction count as digits here, which at worst sends a
+         * long number to the exact slow path */
+        for (;;) {
+            memcpy(&w, p, 8);
+            k = digit_run8(w);
+            if (k == 0 || nd + k > 19)
+                break;
+            m = k == 8 ? m * 100000000 + parse_8digits(w) : m * pow10_8[k] + parse_digits(w, k);
+            nd += k;
+            e -= k;
+            p += k;
+            if (k < 8)
+                break;
         }
-        if (!is_digit(*p))
-            goto exponent;
-        do {
+        while (is_digit(*p)) {
             unsigned d = (unsigned)(*p - '0');
             if (nd < 19) {
                 if (m || d) {
@@ -487,9 +514,8 @@ static inline const char *scan_number(const char *p, jnum *j)
                 inexact |= d != 0;
             }
             p++;
-        } while (is_digit(*p));
+        }
     }
-exponent:
     if (*p == 'e' || *p == 'E') {
         is_int = false;
         p++;
