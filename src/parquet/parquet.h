@@ -74,7 +74,7 @@ void ls_pq_writer_free(ls_pq_writer *w);
 /* ---- reader ------------------------------------------------------------ */
 
 typedef struct ls_pq_read_opts {
-    size_t batch_rows;    /* rows per ls_pq_reader_next batch; default 65,536 */
+    size_t batch_rows;    /* rows per ls_pq_reader_next batch; default 8,192 */
     bool verify_crc;      /* verify page CRCs when present; default false */
     uint64_t max_page_bytes; /* refuse pages larger than this (uncompressed); default 1 GiB */
 } ls_pq_read_opts;
@@ -101,6 +101,61 @@ int ls_pq_reader_select_row_groups(ls_pq_reader *r, const bool *keep, ls_error *
 /* Resets batch (bound to the out schema) and fills it with up to batch_rows rows.
  * *eof is set when no rows remain (batch then has 0 rows). */
 int ls_pq_reader_next(ls_pq_reader *r, ls_batch *batch, bool *eof, ls_error *err);
+
+/* Rows of row group rg (0 <= rg < ls_pq_reader_num_row_groups), -1 if out of range. */
+int64_t ls_pq_reader_row_group_rows(const ls_pq_reader *r, int rg);
+/* File row index (0-based, counting the rows of every row group, read or skipped) of the
+ * first row of the batch the last ls_pq_reader_next returned. Rows inside one batch are
+ * consecutive in the file: a batch never spans a skipped row group. */
+uint64_t ls_pq_reader_batch_first_row(const ls_pq_reader *r);
+
+/* ---- column chunk statistics (for pruning) ----------------------------------------------
+ * A bound in the leaf's in-memory representation (col.h: the value a batch would hold, after
+ * the reader's conversions: TIMESTAMP(MILLIS/NANOS) as micros, DECIMAL unscaled in 4/8/16
+ * bytes, UINT_32 as BIGINT, UINT_64 as DECIMAL(20,0) ...). BYTES are borrowed from the
+ * footer (valid until the reader is freed). */
+typedef struct ls_pq_value {
+    union {
+        uint8_t b; /* BOOLEAN: 0/1 */
+        int32_t i32;
+        int64_t i64;
+        float f32;
+        double f64;
+        uint8_t i128[16]; /* little-endian two's complement */
+    } v;
+    const uint8_t *bytes;
+    size_t len;
+} ls_pq_value;
+
+/* The statistics of one column chunk that the reader trusts. Whatever is unreliable is
+ * reported absent, never as an error: min/max of a column whose sort order lakestream does
+ * not know (INT96, INTERVAL, unknown logical types, a ColumnOrder other than TYPE_ORDER),
+ * the deprecated min/max fields unless the order is signed and the type numeric (they were
+ * computed with signed comparison), binary statistics of parquet-mr before 1.8.0
+ * (PARQUET-251), NaN bounds of floats, bounds of the wrong byte width, bounds that do not
+ * fit the leaf representation, and min > max.
+ *
+ * min <= every non-null value <= max in the column's order (floats: every non-NaN value;
+ * NaN sorts above everything in lakestream's comparisons, so a max bounds the NaNs only when
+ * has_nan_count && nan_count == 0). Bounds may be truncated (long strings: a prefix as min,
+ * an incremented prefix as max): min_exact / max_exact say whether the bound is a value of
+ * the chunk (the writer's is_min_value_exact / is_max_value_exact; without those flags,
+ * numeric bounds are taken as exact and byte-string bounds as inexact). */
+typedef struct ls_pq_chunk_stats {
+    uint64_t num_values; /* level entries of the chunk incl. nulls (= rows outside lists) */
+    bool has_null_count;
+    uint64_t null_count;
+    bool has_nan_count; /* FLOAT, DOUBLE, FLOAT16 */
+    uint64_t nan_count;
+    bool has_min, has_max;
+    bool min_exact, max_exact;
+    ls_pq_value min, max;
+} ls_pq_chunk_stats;
+
+/* Statistics of the chunk of file leaf `leaf` (index into ls_pq_reader_schema's leaves) in
+ * row group rg. LS_ERR_INVALID only when rg or leaf is out of range. */
+int ls_pq_reader_chunk_stats(const ls_pq_reader *r, int rg, int leaf, ls_pq_chunk_stats *out,
+                             ls_error *err);
 
 /* Writes the file's metadata (schema, row groups, chunks, encodings, codecs, statistics
  * decoded per type, page index presence) as pretty JSON. */

@@ -124,6 +124,7 @@ static void w_statistics(pq_tw *w, const pq_statistics *s)
     if (s->has_min_value) w_bytes(w, 6, s->min_value);
     if (s->has_is_max_value_exact) pq_tw_field_bool(w, 7, s->is_max_value_exact);
     if (s->has_is_min_value_exact) pq_tw_field_bool(w, 8, s->is_min_value_exact);
+    if (s->has_nan_count) pq_tw_field_i64(w, 9, s->nan_count);
     pq_tw_struct_end(w);
 }
 
@@ -746,6 +747,12 @@ static int parse_statistics(pq_tr *r, ls_arena *a, pq_statistics *s)
             if (want(&f, PQ_TT_TRUE)) {
                 s->is_min_value_exact = rd_bool(&f);
                 s->has_is_min_value_exact = true;
+            }
+            break;
+        case 9: /* advisory like null_count: negative means unknown */
+            if (want(&f, PQ_TT_I32)) {
+                f.rc = rd_i64(&f, I64_ANY, &s->nan_count);
+                s->has_nan_count = s->nan_count >= 0;
             }
             break;
         default:

@@ -106,7 +106,7 @@ typedef struct pq_bytes {
 
 typedef struct pq_statistics {
     bool has_max, has_min, has_null_count, has_distinct_count, has_max_value, has_min_value;
-    bool has_is_max_value_exact, has_is_min_value_exact;
+    bool has_is_max_value_exact, has_is_min_value_exact, has_nan_count;
     pq_bytes max;       /* 1 (deprecated, signed order) */
     pq_bytes min;       /* 2 */
     int64_t null_count; /* 3 */
@@ -115,6 +115,7 @@ typedef struct pq_statistics {
     pq_bytes min_value; /* 6 */
     bool is_max_value_exact; /* 7 */
     bool is_min_value_exact; /* 8 */
+    int64_t nan_count;       /* 9 (FLOAT/DOUBLE/FLOAT16; absent = NaNs may be present) */
 } pq_statistics;
 
 typedef struct pq_schema_element {
@@ -210,7 +211,8 @@ typedef struct pq_file_meta {
     pq_kv *kv;
     const char *created_by; /* 6, NULL if absent */
     int32_t n_column_orders; /* 7: list<ColumnOrder>; we only know TYPE_ORDER (member 1) */
-    int32_t *column_orders;  /* 1 = TYPE_ORDER, 0 = unknown member */
+    int32_t *column_orders;  /* 1 = TYPE_ORDER, 0 = any other member (IEEE_754_TOTAL_ORDER,
+                              * INT96_TIMESTAMP_ORDER, unknown): min/max are then ignored */
     bool has_encryption_algorithm; /* 8 (plaintext footer of an encrypted file) */
 } pq_file_meta;
 
@@ -273,6 +275,7 @@ typedef struct pq_column_index {
     int32_t boundary_order; /* 4 */
     bool has_null_counts;
     int64_t *null_counts;   /* 5 */
+    /* 8 nan_counts is skipped: without it a float page's max does not bound its NaNs */
 } pq_column_index;
 
 /* ---- serialization (append thrift-compact bytes to out) ------------- */

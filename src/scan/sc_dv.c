@@ -146,29 +146,49 @@ bool sc_dv_pending_before(const sc_dv *dv, uint64_t end)
     return dv->next < end;
 }
 
+/* Checks the next deleted row (inside the file, after the previous one) and moves on. */
+static int dv_take(sc_dv *dv, ls_error *err)
+{
+    uint64_t r = dv->next;
+    if (r >= dv->max_rows)
+        return ls_err(err, LS_ERR_CORRUPT,
+                      "deletion vector deletes row %llu but the data file has %llu rows",
+                      (unsigned long long)r, (unsigned long long)dv->max_rows);
+    if (dv->have_prev && r <= dv->prev)
+        return ls_err(err, LS_ERR_CORRUPT, "deletion vector rows are not in increasing order");
+    dv->have_prev = true;
+    dv->prev = r;
+    dv_advance(dv);
+    return LS_OK;
+}
+
 int sc_dv_apply(sc_dv *dv, uint64_t base, size_t n, uint8_t *mask, size_t *cleared, ls_error *err)
 {
     size_t c = 0;
     uint64_t end = base + n;
     while (dv->next < end) {
         uint64_t r = dv->next;
-        if (r >= dv->max_rows)
-            return ls_err(err, LS_ERR_CORRUPT,
-                          "deletion vector deletes row %llu but the data file has %llu rows",
-                          (unsigned long long)r, (unsigned long long)dv->max_rows);
-        if ((dv->have_prev && r <= dv->prev) || r < base)
+        if (r < base)
             return ls_err(err, LS_ERR_CORRUPT, "deletion vector rows are not in increasing order");
-        dv->have_prev = true;
-        dv->prev = r;
+        int rc = dv_take(dv, err);
+        if (rc) return rc;
         mask[r - base] = 0;
         c++;
-        dv_advance(dv);
     }
     if (dv->next != UINT64_MAX && dv->next >= dv->max_rows)
         return ls_err(err, LS_ERR_CORRUPT,
                       "deletion vector deletes row %llu but the data file has %llu rows",
                       (unsigned long long)dv->next, (unsigned long long)dv->max_rows);
     if (cleared) *cleared = c;
+    return LS_OK;
+}
+
+int sc_dv_skip_to(sc_dv *dv, uint64_t row, ls_error *err)
+{
+    while (dv->next < row) {
+        int rc = dv_take(dv, err);
+        if (rc) return rc;
+    }
     return LS_OK;
 }
 

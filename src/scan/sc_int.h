@@ -118,6 +118,22 @@ typedef struct sc_colstats {
  * skipped); true when they don't (or are unusable). */
 bool sc_conj_may_match(const sc_conj *c, const sc_colstats *st);
 
+/* Typed bounds of a column over some rows (a file, a Parquet row group), as values of the
+ * conjunct's class. */
+typedef struct sc_bounds {
+    bool has_num_records;
+    int64_t num_records;
+    bool has_null_count;
+    int64_t null_count;
+    bool has_min, has_max; /* min <= every non-null value <= max (a NaN is above every
+                            * value: a max that excludes NaNs is no max) */
+    sc_value min, max;
+    bool eq_exact; /* min == max == v proves every non-null value equals v */
+} sc_bounds;
+
+/* sc_conj_may_match on typed bounds. */
+bool sc_conj_may_match_bounds(const sc_conj *c, const sc_bounds *b);
+
 /* ---- deletion vectors ------------------------------------------------------------ */
 
 /* Z85 (ZeroMQ RFC 32) decoding; n must be a multiple of 5. Appends n/5*4 bytes. */
@@ -140,6 +156,9 @@ void sc_dv_free(sc_dv *dv);
 uint64_t sc_dv_cardinality(const sc_dv *dv);
 /* true when a deleted row < end has not been applied yet. */
 bool sc_dv_pending_before(const sc_dv *dv, uint64_t end);
+/* Passes over the deleted rows below row (rows that are not read: skipped row groups),
+ * with the same checks as sc_dv_apply. */
+int sc_dv_skip_to(sc_dv *dv, uint64_t row, ls_error *err);
 /* Clears mask[r - base] for every deleted row r in [base, base + n). Calls must cover the
  * file's rows in order. Rows out of order or beyond the file are LS_ERR_CORRUPT. */
 int sc_dv_apply(sc_dv *dv, uint64_t base, size_t n, uint8_t *mask, size_t *cleared, ls_error *err);

@@ -949,53 +949,67 @@ static bool stat_value(const sc_conj *c, const char *t, size_t n, bool is_str, b
 
 bool sc_conj_may_match(const sc_conj *c, const sc_colstats *st)
 {
-    if (st->has_num_records && st->num_records == 0) return false;
-    bool all_null = st->has_null_count && st->has_num_records && st->null_count >= st->num_records;
+    sc_bounds b;
+    memset(&b, 0, sizeof b);
+    b.has_num_records = st->has_num_records;
+    b.num_records = st->num_records;
+    b.has_null_count = st->has_null_count;
+    b.null_count = st->null_count;
+    /* only what the comparisons need: a failed conversion just loses that bound */
+    bool cmp = c->op != SC_FALSE && c->op != SC_IS_NULL && c->op != SC_NOT_NULL;
+    b.has_min = cmp && st->has_min &&
+                stat_value(c, st->min_text, st->min_len, st->min_is_string, false, &b.min);
+    b.has_max = cmp && st->has_max &&
+                stat_value(c, st->max_text, st->max_len, st->max_is_string, true, &b.max);
+    /* timestamps are truncated to milliseconds in Delta stats: never "all equal" */
+    b.eq_exact = c->field->type != LS_TIMESTAMP && c->field->type != LS_TIMESTAMP_NTZ;
+    return sc_conj_may_match_bounds(c, &b);
+}
+
+bool sc_conj_may_match_bounds(const sc_conj *c, const sc_bounds *b)
+{
+    if (b->has_num_records && b->num_records == 0) return false;
+    bool all_null = b->has_null_count && b->has_num_records && b->null_count >= b->num_records;
     switch (c->op) {
     case SC_FALSE:
         return false;
     case SC_IS_NULL:
-        return !(st->has_null_count && st->null_count == 0);
+        return !(b->has_null_count && b->null_count == 0);
     case SC_NOT_NULL:
         return !all_null;
     default:
         break;
     }
     if (all_null) return false;
-    sc_value mn, mx;
-    bool has_min =
-        st->has_min && stat_value(c, st->min_text, st->min_len, st->min_is_string, false, &mn);
-    bool has_max =
-        st->has_max && stat_value(c, st->max_text, st->max_len, st->max_is_string, true, &mx);
+    bool has_min = b->has_min, has_max = b->has_max;
+    const sc_value *mn = &b->min, *mx = &b->max;
     if (!has_min && !has_max) return true;
     sc_class k = c->cls;
     switch (c->op) {
     case SC_EQ:
-        return !((has_min && sc_value_cmp(k, &c->v, &mn) < 0) ||
-                 (has_max && sc_value_cmp(k, &c->v, &mx) > 0));
+        return !((has_min && sc_value_cmp(k, &c->v, mn) < 0) ||
+                 (has_max && sc_value_cmp(k, &c->v, mx) > 0));
     case SC_NE:
-        return !(has_min && has_max && sc_value_cmp(k, &mn, &c->v) == 0 &&
-                 sc_value_cmp(k, &mx, &c->v) == 0 && c->field->type != LS_TIMESTAMP &&
-                 c->field->type != LS_TIMESTAMP_NTZ);
+        return !(b->eq_exact && has_min && has_max && sc_value_cmp(k, mn, &c->v) == 0 &&
+                 sc_value_cmp(k, mx, &c->v) == 0);
     case SC_LT:
-        return !(has_min && sc_value_cmp(k, &mn, &c->v) >= 0);
+        return !(has_min && sc_value_cmp(k, mn, &c->v) >= 0);
     case SC_LE:
-        return !(has_min && sc_value_cmp(k, &mn, &c->v) > 0);
+        return !(has_min && sc_value_cmp(k, mn, &c->v) > 0);
     case SC_GT:
-        return !(has_max && sc_value_cmp(k, &mx, &c->v) <= 0);
+        return !(has_max && sc_value_cmp(k, mx, &c->v) <= 0);
     case SC_GE:
-        return !(has_max && sc_value_cmp(k, &mx, &c->v) < 0);
+        return !(has_max && sc_value_cmp(k, mx, &c->v) < 0);
     case SC_IN:
         for (size_t j = 0; j < c->n_list; j++) {
             const sc_value *x = &c->list[j];
-            if (!((has_min && sc_value_cmp(k, x, &mn) < 0) ||
-                  (has_max && sc_value_cmp(k, x, &mx) > 0)))
+            if (!((has_min && sc_value_cmp(k, x, mn) < 0) ||
+                  (has_max && sc_value_cmp(k, x, mx) > 0)))
                 return true;
         }
         return false;
     case SC_NOT_IN:
-        if (has_min && has_max && sc_value_cmp(k, &mn, &mx) == 0 && in_list(c, &mn) &&
-            c->field->type != LS_TIMESTAMP && c->field->type != LS_TIMESTAMP_NTZ)
+        if (b->eq_exact && has_min && has_max && sc_value_cmp(k, mn, mx) == 0 && in_list(c, mn))
             return false;
         return true;
     default:

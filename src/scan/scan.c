@@ -47,6 +47,7 @@ typedef struct leafmap {
     int def_cap;     /* FOUND: the file leaf's max def; NULL_SIB: file def of the anchor
                       * struct (defs above it are clamped) */
     int rep_cut;     /* NULL_SIB: slots with rep > this continue a list inside the anchor */
+    int fileleaf;    /* FOUND: the leaf in the file's full schema (for its statistics) */
 } leafmap;
 
 struct ls_scan {
@@ -66,6 +67,7 @@ struct ls_scan {
     const ls_delta_add **files;
     size_t n_files, next_file;
     size_t files_total, files_skipped;
+    size_t rg_total, rg_skipped; /* row groups of the opened files / pruned by statistics */
     ls_delta_add *owned;
     size_t n_owned;
     size_t batch_rows;
@@ -482,7 +484,7 @@ int ls_scan_open(ls_delta_table *t, const ls_delta_snapshot *snap, const ls_scan
     s->t = t;
     s->snap = snap;
     s->T = ls_delta_snapshot_schema(snap);
-    s->batch_rows = o->batch_rows ? o->batch_rows : 65536;
+    s->batch_rows = o->batch_rows ? o->batch_rows : LS_SCAN_DEFAULT_BATCH_ROWS;
     ls_arena_init(&s->arena, 16 * 1024);
     const ls_delta_metadata *md = ls_delta_snapshot_metadata(snap);
     int rc = LS_OK;
@@ -556,6 +558,12 @@ void ls_scan_counts(const ls_scan *s, size_t *files_total, size_t *files_skipped
 {
     if (files_total) *files_total = s->files_total;
     if (files_skipped) *files_skipped = s->files_skipped;
+}
+
+void ls_scan_rg_counts(const ls_scan *s, size_t *rg_total, size_t *rg_skipped)
+{
+    if (rg_total) *rg_total = s->rg_total;
+    if (rg_skipped) *rg_skipped = s->rg_skipped;
 }
 
 /* ---- per-file planning ---------------------------------------------------------------- */
@@ -775,6 +783,7 @@ static int plan_file(ls_scan *s, ls_error *err)
     for (int i = 0; i < nw && !rc; i++) {
         leafmap *m = &s->lm[i];
         m->fleaf = -1;
+        m->fileleaf = -1;
         if (s->w_part[i] >= 0) {
             m->kind = LM_PART;
             continue;
@@ -796,6 +805,7 @@ static int plan_file(ls_scan *s, ls_error *err)
         }
         if (j == k && !ls_type_is_group(fp->type) && !ls_type_is_group(wl->type)) {
             m->kind = LM_FOUND;
+            m->fileleaf = fp->leaf_index;
             src[i] = fp;
             if ((rc = pick_conv(wl, fp, &m->conv, &m->dec_k, err))) break;
             m->defmap = build_defmap(wch, fch, k, &m->def_cap);
@@ -900,6 +910,141 @@ static int plan_file(ls_scan *s, ls_error *err)
     return rc;
 }
 
+/* ---- row-group pruning ------------------------------------------------------------------ */
+
+/* A bound of file leaf ff (in the reader's representation) as a value of conjunct c's
+ * class, through the same widening the rows get (fill_found); false if it has none. */
+static bool bound_value(const sc_conj *c, const leafmap *m, const ls_field *ff,
+                        const ls_pq_value *v, sc_value *out)
+{
+    memset(out, 0, sizeof *out);
+    ls_phys ph = ls_type_phys(ff);
+    __int128 x = 0;
+    bool is_int = true;
+    switch (ph) {
+    case LS_PHYS_BOOL:
+        x = v->v.b;
+        break;
+    case LS_PHYS_I32:
+        x = v->v.i32;
+        break;
+    case LS_PHYS_I64:
+        x = v->v.i64;
+        break;
+    case LS_PHYS_I128:
+        memcpy(&x, v->v.i128, 16);
+        break;
+    default:
+        is_int = false;
+        break;
+    }
+    switch (c->cls) {
+    case SC_C_I64:
+        if (!is_int) return false;
+        if (m->conv == CV_DATE_TS) x *= 86400000000LL; /* days: no overflow in 128 bits */
+        if (x < INT64_MIN || x > INT64_MAX) return false;
+        out->i = (int64_t)x;
+        return true;
+    case SC_C_I128: {
+        if (!is_int) return false;
+        const __int128 lim = (__int128)10000000000000000000ULL * 10000000000000000000ULL;
+        if (m->conv == CV_DEC)
+            for (int q = 0; q < m->dec_k; q++) {
+                if (x >= lim / 10 || x <= -lim / 10) return false;
+                x *= 10;
+            }
+        out->x = x;
+        return true;
+    }
+    case SC_C_F32:
+        if (ph != LS_PHYS_F32) return false;
+        out->f = v->v.f32;
+        return true;
+    case SC_C_F64:
+        if (ph == LS_PHYS_F64)
+            out->d = v->v.f64;
+        else if (ph == LS_PHYS_F32)
+            out->d = v->v.f32;
+        else if (is_int)
+            out->d = (double)x; /* rounding is monotonic: still a bound */
+        else
+            return false;
+        return true;
+    case SC_C_BYTES:
+        if (ph != LS_PHYS_BYTES) return false;
+        out->s = (const char *)v->bytes;
+        out->n = v->len;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Bounds of the column of conjunct c (W leaf wl) in row group rg of the open file. */
+static void rg_bounds(ls_scan *s, const sc_conj *c, int wl, int rg, sc_bounds *b)
+{
+    memset(b, 0, sizeof *b);
+    int64_t rows = ls_pq_reader_row_group_rows(s->rd, rg);
+    const leafmap *m = &s->lm[wl];
+    if (m->kind == LM_NULL_ROOT || m->kind == LM_NULL_SIB) { /* not in the file: all null */
+        b->has_num_records = b->has_null_count = true;
+        b->num_records = b->null_count = rows;
+        return;
+    }
+    if (m->kind != LM_FOUND || m->fileleaf < 0) return;
+    ls_pq_chunk_stats st;
+    if (ls_pq_reader_chunk_stats(s->rd, rg, m->fileleaf, &st, NULL) != LS_OK) return;
+    /* the predicate's columns are outside lists: one level entry per row */
+    b->has_num_records = rows >= 0 && st.num_values == (uint64_t)rows;
+    b->num_records = rows;
+    b->has_null_count = st.has_null_count && st.null_count <= (uint64_t)INT64_MAX;
+    b->null_count = (int64_t)st.null_count;
+    const ls_field *ff = ls_pq_reader_schema(s->rd)->leaves[m->fileleaf];
+    b->has_min = st.has_min && bound_value(c, m, ff, &st.min, &b->min);
+    b->has_max = st.has_max && bound_value(c, m, ff, &st.max, &b->max);
+    /* Parquet bounds leave NaNs out, and a NaN is above every value here */
+    if ((ff->type == LS_FLOAT || ff->type == LS_DOUBLE) && !(st.has_nan_count && st.nan_count == 0))
+        b->has_max = false;
+    b->eq_exact = true; /* true bounds: min == max means every value is that one */
+}
+
+/* Skips the row groups of the open file whose statistics rule the predicate out. *none:
+ * not one row group is left (the file can be closed unread). */
+static int prune_row_groups(ls_scan *s, bool *none, ls_error *err)
+{
+    *none = false;
+    int n = ls_pq_reader_num_row_groups(s->rd);
+    s->rg_total += (size_t)(n > 0 ? n : 0);
+    if (!s->pred || n <= 0) return LS_OK;
+    bool any = false;
+    for (int c = 0; c < s->pred->n; c++)
+        any |= !s->pred->c[c].is_partition;
+    if (!any) return LS_OK;
+    bool *keep = ls_xmalloc((size_t)n);
+    int kept = 0;
+    for (int g = 0; g < n; g++) {
+        keep[g] = true;
+        for (int c = 0; c < s->pred->n && keep[g]; c++) {
+            const sc_conj *cj = &s->pred->c[c];
+            if (cj->is_partition) continue;
+            sc_bounds b;
+            rg_bounds(s, cj, s->conj_wleaf[c], g, &b);
+            keep[g] = sc_conj_may_match_bounds(cj, &b);
+        }
+        kept += keep[g];
+    }
+    int rc = LS_OK;
+    if (kept == 0) {
+        *none = true;
+        s->rg_skipped += (size_t)n;
+    } else if (kept < n && !s->no_read) { /* counted rows (no_read) are filtered per row */
+        rc = ls_pq_reader_select_row_groups(s->rd, keep, err);
+        s->rg_skipped += (size_t)(n - kept);
+    }
+    free(keep);
+    return rc;
+}
+
 static int open_next_file(ls_scan *s, bool *have, ls_error *err)
 {
     *have = false;
@@ -928,6 +1073,12 @@ static int open_next_file(ls_scan *s, bool *have, ls_error *err)
             }
         }
         if ((rc = plan_file(s, err))) goto fail;
+        bool none;
+        if ((rc = prune_row_groups(s, &none, err))) goto fail;
+        if (none) {
+            close_file(s);
+            continue;
+        }
         if ((rc = load_part_values(s, a, false, err))) goto fail;
         *have = true;
         return LS_OK;
@@ -1287,10 +1438,15 @@ static int next_chunk(ls_scan *s, ls_batch **got, ls_error *err)
         if (rc) return rc;
     }
     s->wb->n_rows = n;
-    uint64_t base = s->row_base;
-    s->row_base += n;
+    /* the file row index of the chunk's first row (row groups may have been skipped) */
+    uint64_t base = s->no_read ? s->row_base : ls_pq_reader_batch_first_row(s->rd);
+    s->row_base = base + n;
 
     /* row mask: deletion vector, then the predicate */
+    if (s->dv) {
+        int rc = sc_dv_skip_to(s->dv, base, err);
+        if (rc) return rc;
+    }
     bool masked = s->dv && sc_dv_pending_before(s->dv, base + n);
     if (masked || s->row_filter) {
         if (s->mask_cap < n) {

@@ -3,7 +3,8 @@
  *
  * A scan takes a snapshot (any version: time travel), optionally only the
  * files added after a version (incremental reads), prunes files by partition
- * values and statistics for a --where predicate, reads the Parquet data files
+ * values and statistics, and row groups by their Parquet column statistics, for
+ * a --where predicate, reads the Parquet data files
  * with projection, applies deletion vectors, materializes partition columns,
  * maps column-mapping physical names to logical ones, reads columns missing
  * from older files as null, widens types (typeWidening), and filters rows.
@@ -23,8 +24,11 @@ typedef struct ls_scan_opts {
     const char *where;
     int64_t since_version; /* >= 0: only rows of files added after this version; -1: the
                             * whole snapshot (note: a zeroed struct means "since 0") */
-    size_t batch_rows;     /* default 65,536 */
+    size_t batch_rows;     /* default LS_SCAN_DEFAULT_BATCH_ROWS */
 } ls_scan_opts;
+
+/* Small batches: their buffers stay in cache and cost little to touch the first time. */
+#define LS_SCAN_DEFAULT_BATCH_ROWS 8192
 
 typedef struct ls_scan ls_scan;
 
@@ -36,6 +40,9 @@ const ls_schema *ls_scan_schema(const ls_scan *s);
 int ls_scan_next(ls_scan *s, ls_batch *batch, bool *eof, ls_error *err);
 /* Files considered / skipped by pruning, for tests and EXPLAIN-like output. */
 void ls_scan_counts(const ls_scan *s, size_t *files_total, size_t *files_skipped);
+/* Row groups of the data files opened so far / skipped because their column chunk
+ * statistics rule the predicate out (so far: complete after the last batch). */
+void ls_scan_rg_counts(const ls_scan *s, size_t *rg_total, size_t *rg_skipped);
 void ls_scan_free(ls_scan *s);
 
 #endif
