@@ -5,6 +5,8 @@
  *   bench_snapshot load DIR                        time ls_delta_snapshot_load at latest
  *   bench_snapshot checkpoint DIR                  load, then time ls_delta_checkpoint_write
  *   bench_snapshot uncheckpoint DIR                delete checkpoints and _last_checkpoint
+ *   bench_snapshot update DIR [--behind N]         load at latest-N, then time N single-commit
+ *                                                  ls_delta_snapshot_update calls vs a full load
  *
  * gen writes the commit files directly with ls_store_put_if_absent (going through
  * ls_delta_commit_run for 100,000 commits would replay the log each time), in the
@@ -19,6 +21,10 @@
  * getrusage, so run each measurement in a fresh process):
  *   load: seconds S cpu_seconds C version V files N bytes B rss_kb K
  *   checkpoint: load_seconds S write_seconds W write_cpu_seconds C version V files N ... rss_kb K
+ * update prints one line per figure (milliseconds; the table is only read, never written):
+ * the base load, the first update (which builds the file index), the median/p90/max of the
+ * others, a no-op update at the latest version, reading one commit file alone, and a full
+ * load at the latest version (what a reload after each commit costs).
  */
 #include "delta/delta.h"
 
@@ -292,10 +298,113 @@ static int cmd_uncheckpoint(const char *dir)
     return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The incremental update against a full load, on the existing table (read only). */
+static int cmd_update(const char *dir, int64_t behind)
+{
+    ls_error err = {0};
+    ls_delta_table *t = NULL;
+    ls_delta_snapshot *s = NULL, *latest = NULL;
+    int rc = load_latest(dir, &t, &latest, &err);
+    if (rc != LS_OK) {
+        fprintf(stderr, "bench_snapshot update: load %s: %s\n", dir, err.msg);
+        ls_delta_close(t);
+        return 1;
+    }
+    int64_t top = ls_delta_snapshot_version(latest);
+    ls_delta_snapshot_free(latest);
+    latest = NULL;
+    if (behind < 1 || behind > top)
+        behind = top < 100 ? top : 100;
+    ls_delta_snapshot_spec spec = {.at = LS_AT_VERSION, .version = top - behind};
+    double t0 = now_s(), c0 = cpu_s();
+    rc = ls_delta_snapshot_load(t, &spec, &s, &err);
+    double t1 = now_s(), c1 = cpu_s();
+    if (rc != LS_OK) {
+        fprintf(stderr, "bench_snapshot update: load version %" PRId64 ": %s\n", spec.version,
+                err.msg);
+        ls_delta_close(t);
+        return 1;
+    }
+    printf("base_load version %" PRId64 " files %zu seconds %.3f cpu_seconds %.3f rss_kb %ld\n",
+           ls_delta_snapshot_version(s), ls_delta_snapshot_num_files(s), t1 - t0, c1 - c0,
+           peak_rss_kb());
+    double *ms = malloc((size_t)behind * sizeof *ms), *cms = malloc((size_t)behind * sizeof *cms);
+    if (!ms || !cms)
+        return 1;
+    for (int64_t i = 0; i < behind; i++) {
+        double a = now_s(), ca = cpu_s();
+        rc = ls_delta_snapshot_update(s, t, ls_delta_snapshot_version(s) + 1, &err);
+        ms[i] = (now_s() - a) * 1e3;
+        cms[i] = (cpu_s() - ca) * 1e3;
+        if (rc != LS_OK) {
+            fprintf(stderr, "bench_snapshot update: %s\n", err.msg);
+            return 1;
+        }
+    }
+    printf("first_update ms %.3f cpu_ms %.3f rss_kb %ld (builds the file index when the base "
+           "load had none: a load exactly at a checkpoint)\n",
+           ms[0], cms[0], peak_rss_kb());
+    int64_t n = behind - 1;
+    if (n > 0) {
+        double sum = 0, csum = 0;
+        for (int64_t i = 1; i < behind; i++)
+            sum += ms[i], csum += cms[i];
+        qsort(ms + 1, (size_t)n, sizeof *ms, cmp_double);
+        qsort(cms + 1, (size_t)n, sizeof *cms, cmp_double);
+        printf("next_updates n %" PRId64 " median_ms %.3f p90_ms %.3f max_ms %.3f mean_ms %.3f "
+               "median_cpu_ms %.3f mean_cpu_ms %.3f\n",
+               n, ms[1 + n / 2], ms[1 + n * 9 / 10], ms[n], sum / (double)n, cms[1 + n / 2],
+               csum / (double)n);
+    }
+    /* nothing new: one failed open + _last_checkpoint */
+    double a = now_s();
+    int reps = 200;
+    for (int i = 0; i < reps && rc == LS_OK; i++)
+        rc = ls_delta_snapshot_update(s, t, -1, &err);
+    printf("noop_update ms %.3f version %" PRId64 " files %zu\n", (now_s() - a) * 1e3 / reps,
+           ls_delta_snapshot_version(s), ls_delta_snapshot_num_files(s));
+    /* what re-reading one commit costs (the share an apply-my-own-commit API would save) */
+    char key[64];
+    version_key(key, sizeof key, top);
+    ls_buf b = {0};
+    a = now_s();
+    for (int i = 0; i < reps && rc == LS_OK; i++) {
+        b.len = 0;
+        rc = ls_store_get(ls_delta_store(t), key, &b, &err);
+    }
+    printf("read_one_commit ms %.3f bytes %zu\n", (now_s() - a) * 1e3 / reps, b.len);
+    ls_buf_free(&b);
+    /* the full load a reload after each commit costs */
+    spec.at = LS_AT_LATEST;
+    a = now_s();
+    double ca = cpu_s();
+    rc = ls_delta_snapshot_load(t, &spec, &latest, &err);
+    printf("full_load_latest ms %.1f cpu_ms %.1f version %" PRId64 "\n", (now_s() - a) * 1e3,
+           (cpu_s() - ca) * 1e3, latest ? ls_delta_snapshot_version(latest) : -1);
+    if (rc == LS_OK && ls_delta_snapshot_num_files(latest) != ls_delta_snapshot_num_files(s)) {
+        fprintf(stderr, "bench_snapshot update: %zu files after updates, %zu in a fresh load\n",
+                ls_delta_snapshot_num_files(s), ls_delta_snapshot_num_files(latest));
+        rc = LS_ERR_CORRUPT;
+    }
+    free(ms);
+    free(cms);
+    ls_delta_snapshot_free(latest);
+    ls_delta_snapshot_free(s);
+    ls_delta_close(t);
+    return rc == LS_OK ? 0 : 1;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_snapshot gen DIR --commits C --files F\n"
-                    "       bench_snapshot load|checkpoint|uncheckpoint DIR\n");
+                    "       bench_snapshot load|checkpoint|uncheckpoint DIR\n"
+                    "       bench_snapshot update DIR [--behind N]\n");
     return 2;
 }
 
@@ -324,5 +433,13 @@ int main(int argc, char **argv)
         return cmd_load(dir, true);
     if (!strcmp(cmd, "uncheckpoint"))
         return cmd_uncheckpoint(dir);
+    if (!strcmp(cmd, "update")) {
+        int64_t behind = 100;
+        if (argc == 5 && !strcmp(argv[3], "--behind"))
+            behind = strtoll(argv[4], NULL, 10);
+        else if (argc != 3)
+            return usage();
+        return cmd_update(dir, behind);
+    }
     return usage();
 }

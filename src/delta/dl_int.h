@@ -178,6 +178,13 @@ int dl_replay_finish(dl_replay *r, int64_t version, int64_t timestamp_ms,
                      ls_delta_snapshot **out, ls_error *err);
 void dl_replay_free(dl_replay *r);
 
+/* ---- incremental update (dl_snapshot.c) --------------------------------------------
+ * Applies the bytes of commit `version` (which must be s's version + 1), e.g. a commit this
+ * process just wrote, without reading it from storage; same guarantees as
+ * ls_delta_snapshot_update (unchanged on failure). */
+int dl_snapshot_apply_commit(ls_delta_snapshot *s, int64_t version, const void *data, size_t len,
+                             ls_error *err);
+
 /* ---- log listing and checkpoints (dl_snapshot.c / dl_checkpoint_read.c) -- */
 
 typedef enum dl_file_kind {

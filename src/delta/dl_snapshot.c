@@ -18,6 +18,10 @@
  * The log is listed once per load: from the version named by _last_checkpoint
  * when that hint is usable (falling back to a full listing when the hint is
  * missing, corrupt or points at a checkpoint that is not there).
+ *
+ * ls_delta_snapshot_update moves a snapshot forward in place by the commits after
+ * its version (see the section "incremental update"), with the same result as a
+ * fresh load at the new version.
  */
 #include "dl_int.h"
 
@@ -45,7 +49,8 @@ typedef struct hnode {
     uint64_t hash;
     const char *key; /* canonical path / appId / domain */
     uint32_t key_len;
-    uint32_t alloc_size; /* packs: bytes taken from a chunk; 0 = own malloc block */
+    unsigned alloc_size : 31; /* packs: bytes taken from a chunk; 0 = own malloc block */
+    unsigned fresh : 1;       /* staged by a running ls_delta_snapshot_update, not yet placed */
 } hnode;
 
 typedef struct pk_add {
@@ -381,6 +386,9 @@ static pk_add *pack_add(palloc *pa, const ls_delta_add *src, const char *key, si
     bump b = {pa_alloc(pa, sz, &asz), 0, sz};
     pk_add *p = bump_take(&b, sizeof *p);
     p->a = *src;
+    /* dataChange describes a commit, not the table's state: a checkpoint stores false, so the
+     * snapshot always says false, whichever mix of checkpoint and commits it came from */
+    p->a.data_change = false;
     p->a.path = bump_str(&b, src->path);
     kv_pack(&b, &p->a.partition_values, &src->partition_values);
     p->a.stats = bump_str(&b, src->stats);
@@ -398,7 +406,8 @@ static pk_add *pack_add(palloc *pa, const ls_delta_add *src, const char *key, si
         p->h.key = k;
     }
     p->h.key_len = (uint32_t)kl;
-    p->h.alloc_size = asz;
+    p->h.alloc_size = asz & 0x7fffffffu; /* < DL_CHUNK */
+    p->h.fresh = 0;
     p->h.hash = h;
     return p;
 }
@@ -413,6 +422,7 @@ static pk_rm *pack_rm(palloc *pa, const ls_delta_remove *src, const char *key, s
     bump b = {pa_alloc(pa, sz, &asz), 0, sz};
     pk_rm *p = bump_take(&b, sizeof *p);
     p->r = *src;
+    p->r.data_change = false; /* as for files */
     p->r.path = bump_str(&b, src->path);
     kv_pack(&b, &p->r.partition_values, &src->partition_values);
     p->r.dv = dv_pack(&b, src->dv);
@@ -427,7 +437,8 @@ static pk_rm *pack_rm(palloc *pa, const ls_delta_remove *src, const char *key, s
         p->h.key = k;
     }
     p->h.key_len = (uint32_t)kl;
-    p->h.alloc_size = asz;
+    p->h.alloc_size = asz & 0x7fffffffu; /* < DL_CHUNK */
+    p->h.fresh = 0;
     p->h.hash = h;
     return p;
 }
@@ -1091,6 +1102,13 @@ struct ls_delta_snapshot {
     size_t n_txns;
     dom_node **doms;
     size_t n_doms;
+    /* For ls_delta_snapshot_update: allocated lengths of files/tombs (grown by updates), and
+     * indexes over the same nodes by replay's keys (canonical path; path + DV): the replay's
+     * own tables when it built them, else built by the first update that touches files;
+     * maintained from then on (they do not own nodes). */
+    size_t cap_files, cap_tombs;
+    htab live_ix, tomb_ix;
+    bool ix_built;
 };
 
 /* Sorting 1M paths with strcmp through pointers is dominated by cache misses and by the
@@ -1243,6 +1261,58 @@ static void **ht_take_all(htab *t, size_t *n)
     return arr;
 }
 
+/* Total order of DVs consistent with dl_dv_same (NULL first). */
+static int dv_cmp(const ls_delta_dv *a, const ls_delta_dv *b)
+{
+    if (!a || !b)
+        return a ? 1 : b ? -1 : 0;
+    if (a->storage_type != b->storage_type)
+        return (unsigned char)a->storage_type < (unsigned char)b->storage_type ? -1 : 1;
+    int c = strcmp(a->path_or_inline_dv ? a->path_or_inline_dv : "",
+                   b->path_or_inline_dv ? b->path_or_inline_dv : "");
+    if (c)
+        return c;
+    if (a->has_offset != b->has_offset)
+        return a->has_offset ? 1 : -1;
+    if (a->has_offset && a->offset != b->offset)
+        return a->offset < b->offset ? -1 : 1;
+    return 0;
+}
+
+/* Tombstones of one path with different DVs: ordered by DV, so that the order of the
+ * tombstone list is a function of the table state alone (an incremental update produces
+ * the same order as a fresh load). Runs are almost always of length 1. */
+static void tombs_order_dvs(pk_rm **a, size_t n)
+{
+    for (size_t i = 0; i + 1 < n;) {
+        size_t j = i + 1;
+        while (j < n && strcmp(a[j]->r.path, a[i]->r.path) == 0)
+            j++;
+        for (size_t k = i + 1; k < j; k++) { /* insertion sort of the run */
+            pk_rm *x = a[k];
+            size_t m = k;
+            while (m > i && dv_cmp(x->r.dv, a[m - 1]->r.dv) < 0) {
+                a[m] = a[m - 1];
+                m--;
+            }
+            a[m] = x;
+        }
+        i = j;
+    }
+}
+
+/* The nodes of t in an array; t keeps them. */
+static void **ht_list(const htab *t, size_t *n)
+{
+    void **arr = ls_xmalloc((t->n ? t->n : 1) * sizeof(void *));
+    size_t k = 0;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].n)
+            arr[k++] = t->slots[i].n;
+    *n = k;
+    return arr;
+}
+
 /* Drops entries whose canonical key (and DV, for tombstones) equals the previous one's in a
  * path-sorted array; returns the new count. Only a malformed checkpoint has such rows. */
 static size_t dedup_sorted(hnode **a, size_t n, bool with_dv, palloc *pa)
@@ -1315,14 +1385,27 @@ static int replay_finish(replay *r, int64_t version, int64_t ts, ls_delta_snapsh
             s->tombs = ls_xmalloc(sizeof(pk_rm *));
         sort_by_path((void **)s->files, s->n_files, offsetof(pk_add, a.path));
         sort_by_path((void **)s->tombs, s->n_tombs, offsetof(pk_rm, r.path));
+        tombs_order_dvs(s->tombs, s->n_tombs);
         s->n_files = dedup_sorted((hnode **)s->files, s->n_files, false, &s->pa);
         s->n_tombs = dedup_sorted((hnode **)s->tombs, s->n_tombs, true, &s->pa);
     } else {
-        s->files = (pk_add **)ht_take_all(&r->live, &s->n_files);
-        s->tombs = (pk_rm **)ht_take_all(&r->tombs, &s->n_tombs);
+        /* the replay's tables become the snapshot's indexes for ls_delta_snapshot_update
+         * (16 bytes per slot kept; building them later would cost a pass of cache misses) */
+        s->files = (pk_add **)ht_list(&r->live, &s->n_files);
+        s->tombs = (pk_rm **)ht_list(&r->tombs, &s->n_tombs);
+        s->live_ix = r->live;
+        s->tomb_ix = r->tombs;
+        s->ix_built = true;
+        memset(&r->live, 0, sizeof r->live);
+        memset(&r->tombs, 0, sizeof r->tombs);
+        r->tombs.with_dv = true;
         sort_by_path((void **)s->files, s->n_files, offsetof(pk_add, a.path));
         sort_by_path((void **)s->tombs, s->n_tombs, offsetof(pk_rm, r.path));
+        tombs_order_dvs(s->tombs, s->n_tombs);
     }
+    s->cap_files = s->n_files;
+    s->cap_tombs = s->n_tombs;
+    s->tomb_ix.with_dv = true;
     s->txns = (txn_node **)ht_take_all(&r->txns, &s->n_txns);
     s->doms = (dom_node **)ht_take_all(&r->doms, &s->n_doms);
     if (s->n_txns > 1)
@@ -1809,6 +1892,8 @@ void ls_delta_snapshot_free(ls_delta_snapshot *s)
         free(s->doms[i]);
     }
     free(s->doms);
+    free(s->live_ix.slots);
+    free(s->tomb_ix.slots);
     ls_delta_protocol_free(&s->protocol);
     ls_delta_metadata_free(&s->metadata);
     free(s);
@@ -1883,6 +1968,738 @@ const char *ls_delta_snapshot_property(const ls_delta_snapshot *s, const char *k
     bool found;
     const char *v = ls_kvlist_get(&s->metadata.configuration, key, &found);
     return found && v ? v : dflt;
+}
+
+/* ---- incremental update ------------------------------------------------------------------
+ * ls_delta_snapshot_update brings a snapshot forward by the commits after its version instead
+ * of replaying the whole log. It runs in two phases so that a failure leaves the snapshot as
+ * it was:
+ *   1. stage: read and parse every new commit; file actions are packed (into the snapshot's
+ *      chunks, marked fresh), txn/domainMetadata actions copied, the last protocol/metaData
+ *      kept; then the final protocol is checked and the final schema parsed. Any error here
+ *      frees what was staged and returns.
+ *   2. apply: the staged operations are replayed in log order with replay's rules (this
+ *      cannot fail). File actions go through two hash indexes over the live files and
+ *      tombstones (replay's keys: canonical path; canonical path + DV), kept from the load's
+ *      replay or built by the first update that touches files; then the path-sorted arrays are
+ *      edited in place (removed entries compacted out, new ones merged in from the back), so
+ *      only entries after the first change move.
+ * New commits are found by reading <v+1>.json, <v+2>.json, ... directly (no listing of a log
+ * directory that may hold 100k files): the common case of one new commit costs one read and
+ * one failed open. The log is listed only when that cannot answer: a target version that is
+ * not there, more than UPD_PROBE_MAX new commits, or no commit after ours while
+ * _last_checkpoint says there is a newer checkpoint (commits after ours may have been cleaned
+ * up). The listing may then choose a full load from a newer checkpoint (when commits are
+ * missing, or when that is estimated cheaper), whose result replaces the snapshot's content. */
+
+#define UPD_PROBE_MAX 32
+
+typedef struct upd_op {
+    dl_kind kind; /* DL_ACT_ADD, _REMOVE, _TXN, _DOMAIN */
+    hnode *n;     /* pk_add / pk_rm (fresh, in s->pa), txn_node / dom_node (malloc'ed) */
+} upd_op;
+
+typedef struct upd {
+    ls_delta_snapshot *s;
+    ls_delta_table *t;
+    upd_op *ops;
+    size_t n_ops, cap_ops;
+    ls_delta_protocol protocol;
+    ls_delta_metadata metadata;
+    bool has_protocol, has_metadata;
+    int64_t version;   /* newest staged commit (s->version while none) */
+    int64_t timestamp; /* its timestamp; -1 when only the file's mtime can tell */
+    char last_key[64]; /* its log key */
+    ls_buf tmp;
+    ls_arena arena;
+} upd;
+
+static void upd_init(upd *u, ls_delta_snapshot *s, ls_delta_table *t)
+{
+    memset(u, 0, sizeof *u);
+    u->s = s;
+    u->t = t;
+    u->version = s->version;
+    u->timestamp = s->timestamp;
+    ls_arena_init(&u->arena, 256 * 1024);
+}
+
+/* Frees what is still staged (all of it after a failure; nothing after upd_apply). */
+static void upd_free(upd *u)
+{
+    for (size_t i = 0; i < u->n_ops; i++) {
+        upd_op *o = &u->ops[i];
+        if (o->kind == DL_ACT_ADD || o->kind == DL_ACT_REMOVE) {
+            pa_free(&u->s->pa, o->n);
+        } else if (o->kind == DL_ACT_TXN) {
+            dl_txn_free(&((txn_node *)o->n)->t);
+            free(o->n);
+        } else {
+            dl_domain_free(&((dom_node *)o->n)->d);
+            free(o->n);
+        }
+    }
+    free(u->ops);
+    ls_delta_protocol_free(&u->protocol);
+    ls_delta_metadata_free(&u->metadata);
+    ls_buf_free(&u->tmp);
+    ls_arena_free(&u->arena);
+    memset(u, 0, sizeof *u);
+}
+
+static void upd_push(upd *u, dl_kind kind, hnode *n)
+{
+    if (u->n_ops == u->cap_ops) {
+        u->cap_ops = u->cap_ops ? u->cap_ops * 2 : 64;
+        u->ops = ls_xrealloc(u->ops, u->cap_ops * sizeof *u->ops);
+    }
+    u->ops[u->n_ops++] = (upd_op){kind, n};
+}
+
+/* Stages one action (the same checks and messages as replay_apply). */
+static int upd_stage_action(upd *u, const dl_action *act, ls_error *err)
+{
+    ls_delta_snapshot *s = u->s;
+    switch (act->kind) {
+    case DL_ACT_ADD: {
+        const ls_delta_add *a = &act->u.add;
+        size_t kl;
+        const char *key = canon_key(u->t, a->path, &u->tmp, &kl);
+        if (kl > DL_MAX_PATH)
+            return ls_err(err, LS_ERR_CORRUPT, "add: path longer than %u bytes", DL_MAX_PATH);
+        pk_add *p = pack_add(&s->pa, a, key, kl, ls_hash64(key, kl, 0));
+        p->h.fresh = 1;
+        upd_push(u, DL_ACT_ADD, &p->h);
+        return LS_OK;
+    }
+    case DL_ACT_REMOVE: {
+        const ls_delta_remove *rm = &act->u.remove;
+        size_t kl;
+        const char *key = canon_key(u->t, rm->path, &u->tmp, &kl);
+        if (kl > DL_MAX_PATH)
+            return ls_err(err, LS_ERR_CORRUPT, "remove: path longer than %u bytes", DL_MAX_PATH);
+        pk_rm *p = pack_rm(&s->pa, rm, key, kl, ls_hash64(key, kl, 0));
+        p->h.fresh = 1;
+        upd_push(u, DL_ACT_REMOVE, &p->h);
+        return LS_OK;
+    }
+    case DL_ACT_PROTOCOL:
+        ls_delta_protocol_free(&u->protocol);
+        dl_protocol_copy(&u->protocol, &act->u.protocol);
+        u->has_protocol = true;
+        return LS_OK;
+    case DL_ACT_METADATA:
+        ls_delta_metadata_free(&u->metadata);
+        dl_metadata_copy(&u->metadata, &act->u.metadata);
+        u->has_metadata = true;
+        return LS_OK;
+    case DL_ACT_TXN: {
+        const ls_delta_txn_action *x = &act->u.txn;
+        size_t kl = strlen(x->app_id);
+        if (kl > DL_MAX_PATH)
+            return ls_err(err, LS_ERR_CORRUPT, "txn: appId longer than %u bytes", DL_MAX_PATH);
+        txn_node *n = ls_xcalloc(1, sizeof *n);
+        dl_txn_copy(&n->t, x);
+        n->h.hash = ls_hash64(x->app_id, kl, 1);
+        n->h.key = n->t.app_id;
+        n->h.key_len = (uint32_t)kl;
+        upd_push(u, DL_ACT_TXN, &n->h);
+        return LS_OK;
+    }
+    case DL_ACT_DOMAIN: {
+        const ls_delta_domain *x = &act->u.domain;
+        size_t kl = strlen(x->domain);
+        if (kl > DL_MAX_PATH)
+            return ls_err(err, LS_ERR_CORRUPT, "domainMetadata: domain longer than %u bytes",
+                          DL_MAX_PATH);
+        dom_node *n = ls_xcalloc(1, sizeof *n);
+        dl_domain_copy(&n->d, x);
+        n->h.hash = ls_hash64(x->domain, kl, 2);
+        n->h.key = n->d.domain;
+        n->h.key_len = (uint32_t)kl;
+        upd_push(u, DL_ACT_DOMAIN, &n->h);
+        return LS_OK;
+    }
+    default: return LS_OK; /* commitInfo (read by the caller), cdc, ... */
+    }
+}
+
+/* Stages the commit file of `version` (bytes data/len; mtime -1 if unknown). */
+static int upd_stage_commit(upd *u, int64_t version, const void *data, size_t len, int64_t mtime,
+                            const char *key, ls_error *err)
+{
+    dl_action *acts;
+    size_t n;
+    int rc = dl_commit_parse(data, len, &u->arena, &acts, &n, err);
+    if (rc) {
+        ls_arena_reset(&u->arena);
+        return ls_err_prefix(err, "%s", key);
+    }
+    int64_t ts = -1, ict = -1;
+    for (size_t i = 0; i < n && rc == LS_OK; i++) {
+        if (acts[i].kind == DL_ACT_COMMIT_INFO) {
+            ts = acts[i].u.commit_info.timestamp;
+            ict = acts[i].u.commit_info.in_commit_timestamp;
+        } else if ((rc = upd_stage_action(u, &acts[i], err))) {
+            ls_err_prefix(err, "%s", key);
+        }
+    }
+    ls_arena_reset(&u->arena);
+    if (rc)
+        return rc;
+    u->version = version;
+    u->timestamp = ict >= 0 ? ict : ts >= 0 ? ts : mtime;
+    snprintf(u->last_key, sizeof u->last_key, "%s", key);
+    return LS_OK;
+}
+
+/* End of phase 1: the timestamp (from the file when the commit has none), the protocol this
+ * reader must support and the new schema. */
+static int upd_check(upd *u, ls_error *err)
+{
+    if (u->timestamp < 0) {
+        ls_obj_info info;
+        int rc = u->t && u->t->store ? ls_store_head(u->t->store, u->last_key, &info, err)
+                                     : ls_err(err, LS_ERR_INVALID, "no table to read from");
+        if (rc)
+            return ls_err_prefix(err, "%s: modification time", u->last_key);
+        u->timestamp = info.mtime_ms;
+    }
+    int rc = dl_protocol_check_read(u->has_protocol ? &u->protocol : &u->s->protocol, err);
+    if (rc)
+        return rc;
+    if (u->has_metadata) {
+        ls_schema *schema = NULL;
+        if ((rc = ls_delta_schema_parse(u->metadata.schema_string, &schema, err))) {
+            if (rc == LS_ERR_UNSUPPORTED && strstr(err->msg, "unsupported Delta feature"))
+                return rc;
+            return ls_err_prefix(err, "version %" PRId64 ": metaData.schemaString", u->version);
+        }
+        if (u->metadata.schema)
+            ls_schema_free(u->metadata.schema);
+        u->metadata.schema = schema;
+    }
+    return LS_OK;
+}
+
+/* ---- phase 2 ---- */
+
+typedef struct nvec {
+    hnode **v;
+    size_t n, cap;
+} nvec;
+
+static void nvec_push(nvec *a, hnode *n)
+{
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 16;
+        a->v = ls_xrealloc(a->v, a->cap * sizeof *a->v);
+    }
+    a->v[a->n++] = n;
+}
+
+typedef int (*node_cmp_fn)(const hnode *a, const hnode *b);
+
+/* The orders of the snapshot's arrays: files by path, tombstones by path then DV. */
+static int file_cmp(const hnode *a, const hnode *b)
+{
+    return strcmp(((const pk_add *)a)->a.path, ((const pk_add *)b)->a.path);
+}
+static int tomb_cmp(const hnode *a, const hnode *b)
+{
+    const ls_delta_remove *x = &((const pk_rm *)a)->r, *y = &((const pk_rm *)b)->r;
+    int c = strcmp(x->path, y->path);
+    return c ? c : dv_cmp(x->dv, y->dv);
+}
+static int qs_file_cmp(const void *a, const void *b)
+{
+    return file_cmp(*(hnode *const *)a, *(hnode *const *)b);
+}
+static int qs_tomb_cmp(const void *a, const void *b)
+{
+    return tomb_cmp(*(hnode *const *)a, *(hnode *const *)b);
+}
+static int qs_size_cmp(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* First index in arr[0..n) whose entry is not less than x. */
+static size_t arr_lower(hnode *const *arr, size_t n, const hnode *x, node_cmp_fn cmp)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp(arr[mid], x) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Position of node x in arr (by its order, then by identity); false if absent. */
+static bool arr_locate(hnode *const *arr, size_t n, const hnode *x, node_cmp_fn cmp, size_t *at)
+{
+    for (size_t j = arr_lower(arr, n, x, cmp); j < n && cmp(arr[j], x) == 0; j++)
+        if (arr[j] == x) {
+            *at = j;
+            return true;
+        }
+    for (size_t j = 0; j < n; j++) /* not where the order says: never expected */
+        if (arr[j] == x) {
+            *at = j;
+            return true;
+        }
+    return false;
+}
+
+/* Removes the nodes gone[] from the sorted array and merges the nodes add[] into it. */
+static void arr_edit(hnode ***arrp, size_t *np, size_t *capp, hnode **gone, size_t ng,
+                     hnode **add, size_t na, node_cmp_fn cmp,
+                     int (*qcmp)(const void *, const void *))
+{
+    hnode **arr = *arrp;
+    size_t n = *np;
+    if (ng) {
+        size_t *idx = ls_xmalloc(ng * sizeof *idx), k = 0;
+        for (size_t i = 0; i < ng; i++)
+            if (arr_locate(arr, n, gone[i], cmp, &idx[k]))
+                k++;
+        if (k > 1)
+            qsort(idx, k, sizeof *idx, qs_size_cmp);
+        size_t u = 0;
+        for (size_t i = 0; i < k; i++)
+            if (!u || idx[i] != idx[u - 1])
+                idx[u++] = idx[i];
+        k = u;
+        /* compact: the runs between dropped indexes move down */
+        size_t w = k ? idx[0] : n;
+        for (size_t i = 0; i < k; i++) {
+            size_t from = idx[i] + 1, to = i + 1 < k ? idx[i + 1] : n;
+            if (to > from) {
+                memmove(arr + w, arr + from, (to - from) * sizeof *arr);
+                w += to - from;
+            }
+        }
+        n = w;
+        free(idx);
+    }
+    if (na) {
+        if (na > 1)
+            qsort(add, na, sizeof *add, qcmp);
+        if (n + na > *capp) {
+            size_t cap = *capp + *capp / 2;
+            if (cap < n + na)
+                cap = n + na;
+            arr = ls_xrealloc(arr, cap * sizeof *arr);
+            *capp = cap;
+        }
+        /* merge from the back: each new node goes before the first entry not less than it */
+        size_t i = n, w = n + na;
+        for (size_t j = na; j-- > 0;) {
+            size_t pos = arr_lower(arr, i, add[j], cmp);
+            size_t cnt = i - pos;
+            w -= cnt;
+            memmove(arr + w, arr + pos, cnt * sizeof *arr);
+            i = pos;
+            arr[--w] = add[j];
+        }
+        n += na;
+    }
+    *arrp = arr;
+    *np = n;
+}
+
+/* Builds the file and tombstone indexes of s. A canonical key present twice (only possible
+ * in a malformed checkpoint whose rows encode one path two ways) keeps the later entry in
+ * path order; the other is handed back in gone_* like a removed file. */
+static void build_indexes(ls_delta_snapshot *s, nvec *gone_f, nvec *gone_t)
+{
+    htab *ix[2] = {&s->live_ix, &s->tomb_ix};
+    size_t n[2] = {s->n_files, s->n_tombs};
+    hnode **arr[2] = {(hnode **)s->files, (hnode **)s->tombs};
+    nvec *gone[2] = {gone_f, gone_t};
+    for (int k = 0; k < 2; k++) {
+        free(ix[k]->slots);
+        size_t cap = 64;
+        while ((n[k] + 1) * 4 > cap * 3)
+            cap *= 2;
+        ix[k]->slots = ls_xcalloc(cap, sizeof(hslot));
+        ix[k]->cap = cap;
+        ix[k]->n = 0;
+        ix[k]->with_dv = k == 1;
+        /* one cache miss for the node and one for its slot: fetch both ahead (x8 here) */
+        size_t m = cap - 1;
+        for (size_t i = 0; i < n[k]; i++) {
+            if (i + 16 < n[k])
+                __builtin_prefetch(arr[k][i + 16]);
+            if (i + 8 < n[k])
+                __builtin_prefetch(&ix[k]->slots[(size_t)arr[k][i + 8]->hash & m], 1);
+            hnode *x = arr[k][i];
+            hnode *old = ht_put(ix[k], x, k ? ((pk_rm *)x)->r.dv : NULL);
+            if (old)
+                nvec_push(gone[k], old);
+        }
+    }
+    s->ix_built = true;
+}
+
+/* A node leaves the live set or the tombstones: staged ones die now (freed at the end),
+ * those already in the snapshot's arrays are dropped from them. */
+static void node_gone(hnode *n, nvec *gone, nvec *dead)
+{
+    if (n->fresh) {
+        n->fresh = 0;
+        nvec_push(dead, n);
+    } else {
+        nvec_push(gone, n);
+    }
+}
+
+static size_t key_lower(hnode *const *arr, size_t n, const char *key, bool *found)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(arr[mid]->key, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < n && strcmp(arr[lo]->key, key) == 0;
+    return lo;
+}
+
+static void apply_txn(ls_delta_snapshot *s, txn_node *x)
+{
+    bool found;
+    size_t i = key_lower((hnode *const *)s->txns, s->n_txns, x->h.key, &found);
+    if (found) {
+        ls_delta_txn_action *t = &s->txns[i]->t;
+        t->version = x->t.version;
+        t->has_last_updated = x->t.has_last_updated;
+        t->last_updated = x->t.last_updated;
+        dl_txn_free(&x->t);
+        free(x);
+        return;
+    }
+    s->txns = ls_xrealloc(s->txns, (s->n_txns + 1) * sizeof *s->txns);
+    memmove(s->txns + i + 1, s->txns + i, (s->n_txns - i) * sizeof *s->txns);
+    s->txns[i] = x;
+    s->n_txns++;
+}
+
+static void apply_domain(ls_delta_snapshot *s, dom_node *x)
+{
+    bool found;
+    size_t i = key_lower((hnode *const *)s->doms, s->n_doms, x->h.key, &found);
+    if (found) {
+        dl_domain_free(&s->doms[i]->d);
+        free(s->doms[i]);
+        memmove(s->doms + i, s->doms + i + 1, (s->n_doms - i - 1) * sizeof *s->doms);
+        s->n_doms--;
+    }
+    if (x->d.removed) { /* a removal is a tombstone the snapshot does not keep */
+        dl_domain_free(&x->d);
+        free(x);
+        return;
+    }
+    s->doms = ls_xrealloc(s->doms, (s->n_doms + 1) * sizeof *s->doms);
+    memmove(s->doms + i + 1, s->doms + i, (s->n_doms - i) * sizeof *s->doms);
+    s->doms[i] = x;
+    s->n_doms++;
+}
+
+/* Phase 2: applies everything staged to u->s (which takes ownership). */
+static void upd_apply(upd *u)
+{
+    ls_delta_snapshot *s = u->s;
+    nvec gone_f = {0}, gone_t = {0}, new_f = {0}, new_t = {0}, dead = {0};
+    bool files = false;
+    for (size_t i = 0; i < u->n_ops && !files; i++)
+        files = u->ops[i].kind == DL_ACT_ADD || u->ops[i].kind == DL_ACT_REMOVE;
+    if (files && !s->ix_built)
+        build_indexes(s, &gone_f, &gone_t);
+    for (size_t i = 0; i < u->n_ops; i++) {
+        hnode *n = u->ops[i].n;
+        switch (u->ops[i].kind) {
+        case DL_ACT_ADD: {
+            /* the newest add of a path replaces the live one whatever its DV, and revives a
+             * tombstone of the same path + DV */
+            pk_add *p = (pk_add *)n;
+            hnode *old = ht_put(&s->live_ix, n, NULL);
+            if (old)
+                node_gone(old, &gone_f, &dead);
+            nvec_push(&new_f, n);
+            size_t slot;
+            hnode *tn = ht_find(&s->tomb_ix, n->hash, n->key, n->key_len, p->a.dv, &slot);
+            if (tn) {
+                ht_del_slot(&s->tomb_ix, slot);
+                node_gone(tn, &gone_t, &dead);
+            }
+            break;
+        }
+        case DL_ACT_REMOVE: {
+            /* a remove deletes the live file only when the DV matches */
+            pk_rm *p = (pk_rm *)n;
+            size_t slot;
+            hnode *ln = ht_find(&s->live_ix, n->hash, n->key, n->key_len, NULL, &slot);
+            if (ln && dl_dv_same(((pk_add *)ln)->a.dv, p->r.dv)) {
+                ht_del_slot(&s->live_ix, slot);
+                node_gone(ln, &gone_f, &dead);
+            }
+            hnode *old = ht_put(&s->tomb_ix, n, p->r.dv);
+            if (old)
+                node_gone(old, &gone_t, &dead);
+            nvec_push(&new_t, n);
+            break;
+        }
+        case DL_ACT_TXN: apply_txn(s, (txn_node *)n); break;
+        case DL_ACT_DOMAIN: apply_domain(s, (dom_node *)n); break;
+        default: break;
+        }
+    }
+    u->n_ops = 0; /* every node now belongs to s */
+    /* staged nodes still fresh are the survivors */
+    size_t k = 0;
+    for (size_t i = 0; i < new_f.n; i++)
+        if (new_f.v[i]->fresh)
+            new_f.v[k++] = new_f.v[i];
+    new_f.n = k;
+    k = 0;
+    for (size_t i = 0; i < new_t.n; i++)
+        if (new_t.v[i]->fresh)
+            new_t.v[k++] = new_t.v[i];
+    new_t.n = k;
+    if (gone_f.n || new_f.n)
+        arr_edit((hnode ***)&s->files, &s->n_files, &s->cap_files, gone_f.v, gone_f.n, new_f.v,
+                 new_f.n, file_cmp, qs_file_cmp);
+    if (gone_t.n || new_t.n)
+        arr_edit((hnode ***)&s->tombs, &s->n_tombs, &s->cap_tombs, gone_t.v, gone_t.n, new_t.v,
+                 new_t.n, tomb_cmp, qs_tomb_cmp);
+    for (size_t i = 0; i < new_f.n; i++)
+        new_f.v[i]->fresh = 0;
+    for (size_t i = 0; i < new_t.n; i++)
+        new_t.v[i]->fresh = 0;
+    nvec *fr[3] = {&gone_f, &gone_t, &dead};
+    for (int j = 0; j < 3; j++) {
+        for (size_t i = 0; i < fr[j]->n; i++)
+            pa_free(&s->pa, fr[j]->v[i]);
+        free(fr[j]->v);
+    }
+    free(new_f.v);
+    free(new_t.v);
+    if (u->has_protocol) {
+        ls_delta_protocol_free(&s->protocol);
+        s->protocol = u->protocol;
+        memset(&u->protocol, 0, sizeof u->protocol);
+        u->has_protocol = false;
+    }
+    if (u->has_metadata) {
+        ls_delta_metadata_free(&s->metadata);
+        s->metadata = u->metadata;
+        memset(&u->metadata, 0, sizeof u->metadata);
+        u->has_metadata = false;
+    }
+    s->version = u->version;
+    s->timestamp = u->timestamp;
+}
+
+/* The content of ns replaces that of s (same table); ns is freed. */
+static void snapshot_replace(ls_delta_snapshot *s, ls_delta_snapshot *ns)
+{
+    ls_delta_snapshot old = *s;
+    *s = *ns;
+    *ns = old;
+    ls_delta_snapshot_free(ns);
+}
+
+/* Rough costs measured with bench_snapshot: a checkpoint row ~2 us, a commit of a few adds
+ * ~50 us. A full load is chosen only when it is clearly cheaper. */
+static bool full_load_cheaper(const ls_delta_snapshot *s, int64_t pending, int64_t after_cp)
+{
+    double incr = (double)pending * 50.0;
+    double full = (double)(s->n_files + s->n_tombs) * 2.0 + (double)after_cp * 50.0;
+    return full * 2 < incr;
+}
+
+/* The listing path: commits from `from` on (staged with prefetching), or a full load into
+ * *full when the commits are missing (log cleaned up) or a checkpoint is much cheaper. */
+static int upd_from_listing(upd *u, int64_t from, int64_t to, ls_delta_snapshot **full,
+                            ls_error *err)
+{
+    ls_delta_table *t = u->t;
+    *full = NULL;
+    logseg seg;
+    char sa[64];
+    version_key(sa, sizeof sa, from); /* everything of version >= from */
+    int rc = logseg_list(t, sa, &seg, err);
+    if (rc)
+        return rc;
+    int64_t latest = logseg_latest(&seg);
+    if (latest < from) {
+        logseg_free(&seg);
+        if (to < 0)
+            return LS_OK; /* nothing newer */
+        return ls_err(err, LS_ERR_NOTFOUND,
+                      "%s: version %" PRId64 " does not exist (latest version is %" PRId64 ")",
+                      t->uri, to, from - 1);
+    }
+    int64_t target = to < 0 ? latest : to;
+    if (target > latest) {
+        logseg_free(&seg);
+        return ls_err(err, LS_ERR_NOTFOUND,
+                      "%s: version %" PRId64 " does not exist (latest version is %" PRId64 ")",
+                      t->uri, target, latest);
+    }
+    ssize_t ci = commit_index(&seg, from);
+    size_t nc = (size_t)(target - from + 1);
+    /* versions are unique and sorted: the range is complete iff its last one is in place */
+    bool complete = ci >= 0 && (size_t)ci + nc <= seg.n_commits &&
+                    seg.commits[(size_t)ci + nc - 1].version == target;
+    const cp_cand *cp = logseg_checkpoint(&seg, target); /* only versions >= from are listed */
+    if (cp && (!complete || full_load_cheaper(u->s, target - u->s->version,
+                                              target - cp->version))) {
+        rc = load_at(t, &seg, target, full, err);
+        logseg_free(&seg);
+        return rc;
+    }
+    if (!complete) {
+        int64_t miss = from;
+        if (ci >= 0)
+            for (size_t k = 0; k < nc; k++)
+                if ((size_t)ci + k >= seg.n_commits ||
+                    seg.commits[(size_t)ci + k].version != from + (int64_t)k) {
+                    miss = from + (int64_t)k;
+                    break;
+                }
+        logseg_free(&seg);
+        return ls_err(err, LS_ERR_CORRUPT,
+                      "%s: missing commit %" PRId64 " in _delta_log/ (and no newer checkpoint)",
+                      t->uri, miss);
+    }
+    const lfile *cs = &seg.commits[ci];
+    prefetch pf;
+    pf_start(&pf, t->store, cs, nc);
+    for (size_t i = 0; rc == LS_OK && i < nc; i++) {
+        ls_buf *buf = NULL;
+        rc = pf_get(&pf, i, &buf, err);
+        if (rc == LS_OK)
+            rc = upd_stage_commit(u, cs[i].version, buf->data, buf->len, cs[i].mtime, cs[i].key,
+                                  err);
+        pf_release(&pf, i);
+    }
+    pf_stop(&pf);
+    logseg_free(&seg);
+    return rc;
+}
+
+/* After a failed phase 1: an unsupported protocol explains a failure better than what it
+ * broke (as in load_at). */
+static int upd_fail(upd *u, int rc, ls_error *err)
+{
+    ls_error e2 = {0};
+    if (u->has_protocol && dl_protocol_check_read(&u->protocol, &e2)) {
+        *err = e2;
+        rc = e2.code;
+    }
+    upd_free(u);
+    return rc;
+}
+
+int ls_delta_snapshot_update(ls_delta_snapshot *s, ls_delta_table *t, int64_t to_version,
+                             ls_error *err)
+{
+    if (!s || !t || s->t != t)
+        return ls_err(err, LS_ERR_INVALID,
+                      "snapshot update: the snapshot was not loaded from this table handle");
+    if (!t->store)
+        return ls_err(err, LS_ERR_NOTFOUND, "%s: no such table (directory does not exist)",
+                      t->uri);
+    if (to_version >= 0 && to_version < s->version)
+        return ls_err(err, LS_ERR_INVALID,
+                      "%s: cannot update a snapshot of version %" PRId64
+                      " back to version %" PRId64 " (load that version instead)",
+                      t->uri, s->version, to_version);
+    if (to_version == s->version)
+        return LS_OK;
+    upd u;
+    upd_init(&u, s, t);
+    ls_buf b = {0};
+    int64_t v = s->version + 1;
+    bool list = false;
+    int rc = LS_OK;
+    for (int probes = 0; to_version < 0 || v <= to_version; probes++) {
+        if (probes == UPD_PROBE_MAX) {
+            list = true; /* many commits behind: list, prefetch, maybe use a checkpoint */
+            break;
+        }
+        char key[64];
+        snprintf(key, sizeof key, DL_LOG_DIR "%020" PRId64 ".json", v);
+        ls_buf_reset(&b);
+        rc = ls_store_get(t->store, key, &b, err);
+        if (rc == LS_ERR_NOTFOUND) {
+            ls_error_clear(err);
+            rc = LS_OK;
+            if (to_version >= 0) {
+                list = true; /* the target is further: find out why it is not there */
+            } else if (v == s->version + 1) {
+                /* Nothing after our version: up to date, unless the commits after it were
+                 * cleaned up behind a newer checkpoint (which _last_checkpoint would name;
+                 * without that file only a listing can tell). */
+                int64_t hint = last_checkpoint_hint(t);
+                list = hint < 0 || hint > s->version;
+            }
+            break;
+        }
+        if (rc) {
+            ls_err_prefix(err, "%s", t->uri);
+            break;
+        }
+        if ((rc = upd_stage_commit(&u, v, b.data, b.len, -1, key, err)))
+            break;
+        v++;
+    }
+    ls_buf_free(&b);
+    ls_delta_snapshot *full = NULL;
+    if (rc == LS_OK && list)
+        rc = upd_from_listing(&u, v, to_version, &full, err);
+    if (rc == LS_OK && full) {
+        upd_free(&u);
+        snapshot_replace(s, full);
+        return LS_OK;
+    }
+    if (rc == LS_OK && u.version > s->version)
+        rc = upd_check(&u, err);
+    if (rc)
+        return upd_fail(&u, rc, err);
+    upd_apply(&u);
+    upd_free(&u);
+    return LS_OK;
+}
+
+int dl_snapshot_apply_commit(ls_delta_snapshot *s, int64_t version, const void *data, size_t len,
+                             ls_error *err)
+{
+    if (version != s->version + 1)
+        return ls_err(err, LS_ERR_INVALID,
+                      "apply commit %" PRId64 " to a snapshot of version %" PRId64
+                      ": only the next version can be applied",
+                      version, s->version);
+    upd u;
+    upd_init(&u, s, s->t);
+    char key[64];
+    snprintf(key, sizeof key, DL_LOG_DIR "%020" PRId64 ".json", version);
+    int rc = upd_stage_commit(&u, version, data, len, -1, key, err);
+    if (rc == LS_OK)
+        rc = upd_check(&u, err);
+    if (rc)
+        return upd_fail(&u, rc, err);
+    upd_apply(&u);
+    upd_free(&u);
+    return LS_OK;
 }
 
 /* ---- history and incremental reads ---------------------------------------------------- */
