@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "cmd_delta.h"
 #include "delta/delta.h"
+#include "ingest/ingest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,6 @@
 #include <unistd.h>
 
 #define BATCH_ROWS 65536
-#define MAX_CSV_RECORD (64u << 20)
 
 /* ---- shared helpers ----------------------------------------------------------------- */
 
@@ -223,204 +223,7 @@ static int read_ndjson(append_ctx *a, const char *path, ls_error *err)
     return rc;
 }
 
-/* ---- CSV (RFC 4180, with a header line) ----------------------------------------------- */
-
-typedef struct csv_rec {
-    ls_buf text;     /* unescaped cell bytes, back to back */
-    size_t *off;     /* cell i = text[off[i] .. off[i+1]) */
-    bool *quoted;
-    size_t n, cap;
-} csv_rec;
-
-static void rec_push(csv_rec *r, bool quoted)
-{
-    if (r->n + 2 > r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 32;
-        r->off = ls_xrealloc(r->off, r->cap * sizeof(size_t));
-        r->quoted = ls_xrealloc(r->quoted, r->cap * sizeof(bool));
-    }
-    r->quoted[r->n] = quoted;
-    r->n++;
-    r->off[r->n] = r->text.len;
-}
-
-/* Parses one record at p[0..n). Returns 1 and *used when complete, 0 when more input is
- * needed (only when !eof), -1 on a syntax error (*used = offset of the error). */
-static int csv_record(const char *p, size_t n, bool eof, csv_rec *r, size_t *used,
-                      uint64_t *newlines)
-{
-    r->n = 0;
-    r->text.len = 0;
-    if (!r->off) {
-        r->cap = 32;
-        r->off = ls_xmalloc(r->cap * sizeof(size_t));
-        r->quoted = ls_xmalloc(r->cap * sizeof(bool));
-    }
-    r->off[0] = 0;
-    size_t i = 0;
-    uint64_t nl = 0;
-    for (;;) {
-        bool quoted = false;
-        if (i < n && p[i] == '"') {
-            quoted = true;
-            i++;
-            for (;;) {
-                if (i >= n) {
-                    if (!eof)
-                        return 0;
-                    *used = i;
-                    return -1; /* unterminated quote */
-                }
-                if (p[i] == '"') {
-                    if (i + 1 >= n && !eof)
-                        return 0;
-                    if (i + 1 < n && p[i + 1] == '"') {
-                        ls_buf_putc(&r->text, '"');
-                        i += 2;
-                        continue;
-                    }
-                    i++;
-                    break;
-                }
-                if (p[i] == '\n')
-                    nl++;
-                ls_buf_putc(&r->text, (uint8_t)p[i]);
-                i++;
-            }
-            if (i < n && p[i] != ',' && p[i] != '\n' && !(p[i] == '\r')) {
-                *used = i;
-                return -2; /* garbage after the closing quote */
-            }
-        } else {
-            size_t s = i;
-            while (i < n && p[i] != ',' && p[i] != '\n')
-                i++;
-            if (i >= n && !eof)
-                return 0;
-            size_t e = i;
-            if (e > s && p[e - 1] == '\r' && (i >= n || p[i] == '\n'))
-                e--;
-            ls_buf_append(&r->text, p + s, e - s);
-        }
-        rec_push(r, quoted);
-        if (i < n && p[i] == '\r' && quoted) {
-            if (i + 1 >= n && !eof)
-                return 0;
-            i++;
-        }
-        if (i >= n) {
-            *used = i;
-            *newlines += nl;
-            return 1;
-        }
-        if (p[i] == ',') {
-            i++;
-            continue;
-        }
-        /* '\n' */
-        i++;
-        nl++;
-        *used = i;
-        *newlines += nl;
-        return 1;
-    }
-}
-
-static bool looks_numeric(const char *s, size_t n)
-{
-    size_t i = 0;
-    if (i < n && (s[i] == '-' || s[i] == '+'))
-        i++;
-    size_t d0 = i;
-    while (i < n && s[i] >= '0' && s[i] <= '9')
-        i++;
-    bool digits = i > d0;
-    if (i < n && s[i] == '.') {
-        i++;
-        size_t f0 = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        digits = digits || i > f0;
-    }
-    if (!digits)
-        return false;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '-' || s[i] == '+'))
-            i++;
-        size_t e0 = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == e0)
-            return false;
-    }
-    return i == n && s[0] != '+'; /* JSON has no leading '+' */
-}
-
-/* One CSV cell as a JSON value for column f. */
-static void cell_json(const ls_field *f, const char *s, size_t n, bool quoted, ls_buf *out)
-{
-    if (n == 0 && (!quoted || (f->type != LS_STRING && f->type != LS_BINARY))) {
-        ls_buf_puts(out, "null");
-        return;
-    }
-    switch (f->type) {
-    case LS_BOOLEAN:
-        if (ls_strn_ieq(s, n, "true")) {
-            ls_buf_puts(out, "true");
-            return;
-        }
-        if (ls_strn_ieq(s, n, "false")) {
-            ls_buf_puts(out, "false");
-            return;
-        }
-        break;
-    case LS_INT8:
-    case LS_INT16:
-    case LS_INT32:
-    case LS_INT64:
-    case LS_FLOAT:
-    case LS_DOUBLE:
-    case LS_DECIMAL:
-        if (looks_numeric(s, n)) {
-            /* as a JSON number: no leading zeros ("007"), digits around '.' ("1." ".5") */
-            size_t i = 0;
-            if (s[0] == '-') {
-                ls_buf_putc(out, '-');
-                i = 1;
-            }
-            size_t a = i;
-            while (i < n && s[i] >= '0' && s[i] <= '9')
-                i++;
-            while (a + 1 < i && s[a] == '0')
-                a++;
-            if (a == i)
-                ls_buf_putc(out, '0');
-            else
-                ls_buf_append(out, s + a, i - a);
-            if (i < n && s[i] == '.') {
-                size_t f0 = ++i;
-                while (i < n && s[i] >= '0' && s[i] <= '9')
-                    i++;
-                if (i > f0) {
-                    ls_buf_putc(out, '.');
-                    ls_buf_append(out, s + f0, i - f0);
-                }
-            }
-            ls_buf_append(out, s + i, n - i); /* exponent */
-            return;
-        }
-        break;
-    case LS_STRUCT:
-    case LS_LIST:
-    case LS_MAP:
-        ls_buf_append(out, s, n); /* nested values are JSON text in CSV (our cat writes so) */
-        return;
-    default:
-        break;
-    }
-    ls_buf_json_str(out, s, n);
-}
+/* ---- CSV (RFC 4180, with a header line; col_csv.c) --------------------------------------- */
 
 static int read_csv(append_ctx *a, const char *path, ls_error *err)
 {
@@ -428,109 +231,32 @@ static int read_csv(append_ctx *a, const char *path, ls_error *err)
     int rc = cli_input_open(&src, path, err);
     if (rc)
         return rc;
-    ls_json_opts jo = {.strict = true, .ignore_unknown_fields = false};
-    ls_json_reader *jr = ls_json_reader_new(a->schema, &jo);
-    csv_rec rec = {0};
-    ls_buf json = {0};
-    const ls_field **cols = NULL;
-    size_t n_cols = 0;
-    bool header = true;
-    uint64_t line = 1;
+    ls_csv_reader *cr = ls_csv_reader_new(a->schema, NULL);
     for (;;) {
         if ((rc = cli_input_fill(&src, err)))
             break;
-        if (header && line == 1 && src.buf.len >= 3 && !memcmp(src.buf.data, "\xef\xbb\xbf", 3))
-            src.head = 3; /* UTF-8 BOM */
-        for (;;) {
-            const char *p = (const char *)src.buf.data + src.head;
-            size_t n = src.buf.len - src.head;
-            if (n == 0)
-                break;
-            size_t used = 0;
-            uint64_t rec_line = line;
-            int r = csv_record(p, n, src.eof, &rec, &used, &line);
-            if (r == 0) {
-                if (n > MAX_CSV_RECORD) {
-                    rc = ls_err(err, LS_ERR_LIMIT, "%s: line %" PRIu64 ": record longer than %u bytes",
-                                src.name, rec_line, MAX_CSV_RECORD);
-                    goto out;
-                }
-                break; /* need more input */
-            }
-            if (r < 0) {
-                rc = ls_err(err, LS_ERR_INVALID, "%s: line %" PRIu64 ": %s", src.name, rec_line,
-                            r == -1 ? "unterminated quoted field"
-                                    : "unexpected character after a closing quote");
-                goto out;
-            }
+        size_t rows;
+        do { /* whole batches of rows, then more input */
+            size_t used = 0, before = a->batch->n_rows;
+            rc = ls_csv_read(cr, a->batch, (const char *)src.buf.data + src.head,
+                             src.buf.len - src.head, src.eof, BATCH_ROWS - before, &used, err);
             src.head += used;
             a->bytes_in += used;
-            if (rec.n == 1 && rec.off[1] == 0 && !rec.quoted[0])
-                continue; /* blank line */
-            if (header) {
-                header = false;
-                n_cols = rec.n;
-                cols = ls_xcalloc(n_cols, sizeof(ls_field *));
-                for (size_t i = 0; i < rec.n; i++) {
-                    const char *nm = (const char *)rec.text.data + rec.off[i];
-                    size_t nl = rec.off[i + 1] - rec.off[i];
-                    cols[i] = ls_field_find_child(&a->schema->root, nm, nl);
-                    if (!cols[i]) {
-                        rc = ls_err(err, LS_ERR_INVALID,
-                                    "%s: line %" PRIu64 ": header column '%.*s' is not in the "
-                                    "table schema",
-                                    src.name, rec_line, (int)(nl > 100 ? 100 : nl), nm);
-                        goto out;
-                    }
-                    for (size_t j = 0; j < i; j++)
-                        if (cols[j] == cols[i]) {
-                            rc = ls_err(err, LS_ERR_INVALID,
-                                        "%s: line %" PRIu64 ": column '%.*s' appears twice in "
-                                        "the header",
-                                        src.name, rec_line, (int)(nl > 100 ? 100 : nl), nm);
-                            goto out;
-                        }
-                }
-                continue;
-            }
-            if (rec.n != n_cols) {
-                rc = ls_err(err, LS_ERR_INVALID,
-                            "%s: line %" PRIu64 ": %zu fields, the header has %zu", src.name,
-                            rec_line, rec.n, n_cols);
-                goto out;
-            }
-            json.len = 0;
-            ls_buf_putc(&json, '{');
-            for (size_t i = 0; i < rec.n; i++) {
-                if (i)
-                    ls_buf_putc(&json, ',');
-                ls_buf_json_str(&json, cols[i]->name, strlen(cols[i]->name));
-                ls_buf_putc(&json, ':');
-                cell_json(cols[i], (const char *)rec.text.data + rec.off[i],
-                          rec.off[i + 1] - rec.off[i], rec.quoted[i], &json);
-            }
-            ls_buf_putc(&json, '}');
-            rc = ls_json_read_line(jr, a->batch, (const char *)json.data, json.len, rec_line,
-                                   NULL, err);
+            rows = a->batch->n_rows - before;
             if (rc) {
                 ls_err_prefix(err, "%s", src.name);
                 goto out;
             }
             if ((rc = flush_batch(a, false, err)))
                 goto out;
-        }
+        } while (a->batch->n_rows == 0 && rows > 0);
         if (src.eof)
             break;
     }
     if (rc == LS_OK)
         rc = flush_batch(a, true, err);
 out:
-    free(cols);
-    ls_buf_free(&json);
-    ls_buf_free(&rec.text);
-    free(rec.off);
-    free(rec.quoted);
-    ls_json_reader_free(jr);
+    ls_csv_reader_free(cr);
     cli_input_close(&src);
     return rc;
 }
@@ -928,6 +654,19 @@ int cmd_delta_describe(int argc, char **argv)
         ls_buf_printf(&b, "\n  %s=%" PRId64, tx->app_id, tx->version);
     }
     ls_buf_putc(&b, '\n');
+    /* where streaming ingest stands per source (stdin: the bytes/lines a producer resumes from) */
+    ls_buf ipos = {0};
+    if (ls_ingest_describe_snapshot(snap, &ipos) > 0) {
+        ls_buf_puts(&b, "ingest positions:");
+        for (size_t i = 0; i < ipos.len; i++) { /* indent every line under the heading */
+            if (i == 0 || ipos.data[i - 1] == '\n')
+                ls_buf_puts(&b, "\n  ");
+            if (ipos.data[i] != '\n')
+                ls_buf_putc(&b, ipos.data[i]);
+        }
+        ls_buf_putc(&b, '\n');
+    }
+    ls_buf_free(&ipos);
     fwrite(b.data, 1, b.len, stdout);
 out:
     ls_buf_free(&b);

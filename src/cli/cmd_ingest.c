@@ -9,11 +9,9 @@
  * global state, which a signal handler cannot avoid.
  *
  * Memory: the Parquet writer fills large fresh buffers for every file; with 4 KiB
- * pages the page faults cost about a quarter of the ingest time. The command
- * therefore runs with glibc's malloc on transparent huge pages (the tunable
- * glibc.malloc.hugetlb=1, which must be set before the process starts: the
- * command re-executes itself once with it) and with one malloc arena (so the
- * encoding thread's buffers use it too). LS_NO_HUGEPAGES=1 turns this off.
+ * pages the page faults cost about a quarter of the ingest time, so the command
+ * runs with glibc's malloc on transparent huge pages and one malloc arena
+ * (cli_use_huge_pages, cli_mem.c). LS_NO_HUGEPAGES=1 turns this off.
  */
 #include "cli.h"
 #include "cmd_ingest.h"
@@ -21,9 +19,6 @@
 
 #include <inttypes.h>
 #include <signal.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,54 +55,44 @@ static int parse_count(const char *cmd, const char *opt, const char *v, uint64_t
 
 #define MAX_PROPS 64
 
-/* Re-executes the process once with GLIBC_TUNABLES=...:glibc.malloc.hugetlb=1 (see the
- * header comment). Returns only when it did not (or must not) re-execute. */
-static void use_huge_pages(void)
+static void ingest_help(void)
 {
-#if defined(__GLIBC__) && defined(__linux__)
-    mallopt(M_ARENA_MAX, 1);
-    const char *off = getenv("LS_NO_HUGEPAGES");
-    if ((off && *off && strcmp(off, "0") != 0) || getenv("LS_INGEST_REEXEC"))
-        return;
-    const char *tun = getenv("GLIBC_TUNABLES");
-    if (tun && strstr(tun, "glibc.malloc.hugetlb"))
-        return;
-    FILE *f = fopen("/proc/self/cmdline", "rb");
-    if (!f)
-        return;
-    ls_buf cl = {0};
-    char chunk[4096];
-    size_t k;
-    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0 && cl.len < (1u << 20))
-        ls_buf_append(&cl, chunk, k);
-    fclose(f);
-    if (cl.len == 0 || cl.len >= (1u << 20) || cl.data[cl.len - 1] != 0) {
-        ls_buf_free(&cl);
-        return;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < cl.len; i++)
-        n += cl.data[i] == 0;
-    char **args = ls_xcalloc(n + 1, sizeof(char *));
-    for (size_t i = 0, a = 0; i < cl.len && a < n; a++) {
-        args[a] = (char *)cl.data + i;
-        i += strlen(args[a]) + 1;
-    }
-    char *nt = tun && *tun ? ls_xasprintf("%s:glibc.malloc.hugetlb=1", tun)
-                           : ls_xstrdup("glibc.malloc.hugetlb=1");
-    setenv("GLIBC_TUNABLES", nt, 1);
-    setenv("LS_INGEST_REEXEC", "1", 1);
-    execv("/proc/self/exe", args);
-    /* exec failed: carry on as we are */
-    if (tun)
-        setenv("GLIBC_TUNABLES", tun, 1);
-    else
-        unsetenv("GLIBC_TUNABLES");
-    free(nt);
-    free(args);
-    ls_buf_free(&cl);
-#endif
+    fputs("usage: lakestream ingest TABLE --source DIR|- [--source DIR2 ...] [options]\n"
+          "       lakestream ingest TABLE --show-position\n"
+          "\n"
+          "Streams NDJSON/CSV from landing folders (gzip/zstd files too) or stdin ('-') into\n"
+          "the Delta table in micro-batches, exactly once across kills and restarts.\n"
+          "\n"
+          "sources and triggers:\n"
+          "  --source DIR|-            a landing folder, or - for stdin (repeatable)\n"
+          "  --app-id ID               the position's name in the table (one, or one per source)\n"
+          "  --format auto|ndjson|csv  auto: .csv/.tsv files are CSV, the rest NDJSON\n"
+          "  --trigger interval:1s|available-now|once\n"
+          "  --max-batch-rows N, --max-batch-bytes B, --max-batch-files N\n"
+          "  --discovery auto|inotify|listing, --settle DURATION (default 500ms)\n"
+          "  --stdin-resume auto|skip|new\n"
+          "        what a restart does with stdin when earlier runs committed part of it:\n"
+          "        auto (default): if stdin starts like the committed stream (a fingerprint\n"
+          "          of its first bytes, up to 4 KiB) and, for a file, is at least as long,\n"
+          "          it is a replay: the committed bytes are skipped (a file redirected with\n"
+          "          '<' is seeked, a pipe is read and dropped); otherwise it is a new stream,\n"
+          "          ingested from its first byte (logged, recorded as a new stream segment)\n"
+          "        skip: always skip the committed bytes (an error if stdin is shorter)\n"
+          "        new: always ingest stdin from its first byte as a new stream\n"
+          "table and data:\n"
+          "  --create, --schema DDL, --partition-by \"day(ts) AS dt, kind, bucket(16, id)\"\n"
+          "  --property k=v, --infer-rows N (default 10000)\n"
+          "  --merge-schema, --no-rescue, --flatten, --explode COL, --max-line-bytes B\n"
+          "  --codec zstd|snappy|gzip|lz4|brotli|none, --compression-level N,\n"
+          "  --target-file-size B, --max-records-per-file N, --row-group-size B\n"
+          "operation:\n"
+          "  --threads 1|2, --status-file PATH, --quiet\n"
+          "  --show-position           print each source's committed position and exit\n"
+          "\n"
+          "SIGTERM/SIGINT finish and commit the batch in progress; a second signal aborts it.\n",
+          stdout);
 }
+
 
 int cmd_ingest(int argc, char **argv)
 {
@@ -118,11 +103,11 @@ int cmd_ingest(int argc, char **argv)
                *max_files = NULL, *schema = NULL, *partition_by = NULL, *infer_rows = NULL,
                *target = NULL, *max_records = NULL, *codec = NULL, *level = NULL,
                *explode = NULL, *max_line = NULL, *threads = NULL, *discovery = NULL,
-               *settle = NULL, *status_file = NULL, *row_group = NULL;
+               *settle = NULL, *status_file = NULL, *row_group = NULL, *stdin_resume = NULL;
     const char *props[MAX_PROPS];
     int n_props = 0;
     bool create = false, merge = false, no_rescue = false, flatten = false, quiet = false,
-         show = false;
+         show = false, help = false;
     cli_opt opts[] = {
         OPT_MULTI("source", sources, &n_sources, LS_INGEST_MAX_SOURCES),
         OPT_MULTI("app-id", app_ids, &n_app_ids, LS_INGEST_MAX_SOURCES),
@@ -152,12 +137,18 @@ int cmd_ingest(int argc, char **argv)
         OPT_VAL("status-file", &status_file),
         OPT_FLAG("quiet", &quiet),
         OPT_FLAG("show-position", &show),
+        OPT_VAL("stdin-resume", &stdin_resume),
+        OPT_FLAG("help", &help),
     };
     const char *pos[1];
     int npos, rc;
     if ((rc = cli_parse(argc, argv, opts, (int)(sizeof opts / sizeof opts[0]), pos, 1, &npos,
                         cmd)))
         return rc;
+    if (help) {
+        ingest_help();
+        return 0;
+    }
     if (npos != 1)
         return cli_usage_error(cmd, "expected the table: ingest TABLE --source DIR|- [options]");
     ls_error err = {0};
@@ -174,7 +165,7 @@ int cmd_ingest(int argc, char **argv)
     if (n_sources == 0)
         return cli_usage_error(cmd, "--source DIR (a landing folder) or --source - (stdin) is "
                                     "required");
-    use_huge_pages();
+    cli_use_huge_pages();
     if (n_app_ids > 1 && n_app_ids != n_sources)
         return cli_usage_error(cmd, "give one --app-id per --source (or one, which is suffixed "
                                     "with the source number)");
@@ -287,6 +278,25 @@ int cmd_ingest(int argc, char **argv)
             o.listing_only = true;
         else if (strcmp(discovery, "inotify") && strcmp(discovery, "auto")) {
             cli_usage_error(cmd, "--discovery must be auto, inotify or listing");
+            goto out;
+        }
+    }
+    if (stdin_resume) {
+        bool has_stdin = false;
+        for (int i = 0; i < n_sources; i++)
+            has_stdin |= !strcmp(sources[i], "-");
+        if (!strcmp(stdin_resume, "auto"))
+            o.stdin_resume = LS_STDIN_AUTO;
+        else if (!strcmp(stdin_resume, "skip"))
+            o.stdin_resume = LS_STDIN_SKIP;
+        else if (!strcmp(stdin_resume, "new"))
+            o.stdin_resume = LS_STDIN_NEW;
+        else {
+            cli_usage_error(cmd, "--stdin-resume must be auto, skip or new");
+            goto out;
+        }
+        if (!has_stdin) {
+            cli_usage_error(cmd, "--stdin-resume applies to stdin: it needs --source -");
             goto out;
         }
     }

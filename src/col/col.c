@@ -91,10 +91,12 @@ void ls_field_clear(ls_field *f)
     free(f->children);
     free(f->name);
     free(f->physical_name);
+    free(f->metadata_json);
     f->children = NULL;
     f->n_children = 0;
     f->name = NULL;
     f->physical_name = NULL;
+    f->metadata_json = NULL;
 }
 
 void ls_schema_free(ls_schema *s)
@@ -111,6 +113,7 @@ void ls_field_copy(ls_field *dst, const ls_field *src)
     *dst = *src;
     dst->name = ls_xstrdup(src->name ? src->name : "");
     dst->physical_name = src->physical_name ? ls_xstrdup(src->physical_name) : NULL;
+    dst->metadata_json = src->metadata_json ? ls_xstrdup(src->metadata_json) : NULL;
     dst->children = NULL;
     if (src->n_children) {
         dst->children = ls_xcalloc((size_t)src->n_children, sizeof(ls_field));

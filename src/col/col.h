@@ -73,6 +73,10 @@ struct ls_field {
     ls_field *children; /* STRUCT: members; LIST: [0] element; MAP: [0] key, [1] value */
     int32_t field_id;   /* -1 if none (Delta column mapping / Iceberg) */
     char *physical_name; /* column-mapping physical name, or NULL (= name) */
+    /* Other field metadata as JSON object text ("{...}"), or NULL: Delta comments,
+     * invariants, generation expressions, delta.typeChanges, ... (never the column-mapping
+     * keys, which are field_id/physical_name). Owned; copied and freed with the field. */
+    char *metadata_json;
     /* Filled by ls_schema_finalize: */
     ls_field *parent;
     int def_level; /* definition level reached when this field is non-null */
@@ -270,6 +274,126 @@ void ls_infer_free(ls_infer *inf);
 int ls_infer_line(ls_infer *inf, const char *line, size_t len, uint64_t line_no, ls_error *err);
 /* Builds the schema (finalized). */
 int ls_infer_schema(ls_infer *inf, ls_schema **out, ls_error *err);
+
+/* ---- CSV -> JSON lines / batch (col_csv.c) ------------------------------
+ * Records (RFC 4180): fields split by a delimiter (',' by default), records by
+ * LF or CRLF. A field starting with '"' is quoted and may hold delimiters, line
+ * breaks and doubled quotes (""). Errors: a '"' inside an unquoted field,
+ * anything but a delimiter or line end after a closing quote, a quoted field
+ * still open at the end of input. A lone CR inside an unquoted field is data;
+ * a CR at the very end of the input ends the record. A UTF-8 BOM at the start
+ * of the input is skipped. A record of one empty unquoted field (a blank line)
+ * carries no row: the readers skip it.
+ * Values: an empty UNQUOTED field is null; a QUOTED empty field ("") is the
+ * empty string for STRING/BINARY and untyped columns, null for other types.
+ * Typed conversion goes through the JSON shredder (one set of value rules):
+ * numbers may have a '+', leading zeros, "1." or ".5"; booleans are true/false
+ * in any case; DATE/TIMESTAMP/DECIMAL/BINARY(base64)/NaN/Infinity text as for
+ * JSON strings; nested columns hold JSON text (what `cat --format csv` writes).
+ * A value that does not convert fails with "line N: field NAME: ...".
+ * Untyped columns (not in the schema, or inference): unquoted true/false and
+ * JSON-grammar numbers are guessed, anything else is a string.
+ * Limits: at most max_fields fields and max_record_bytes raw bytes per record;
+ * beyond that the record is an LS_ERR_LIMIT error and its rest is skipped, so
+ * memory stays bounded however long a hostile record is. */
+#define LS_CSV_MAX_FIELDS 65536
+#define LS_CSV_MAX_RECORD ((size_t)64 << 20)
+
+typedef struct ls_csv_opts {
+    char delim;              /* 0 = ',' */
+    size_t max_fields;       /* 0 = LS_CSV_MAX_FIELDS */
+    size_t max_record_bytes; /* 0 = LS_CSV_MAX_RECORD */
+} ls_csv_opts;
+
+typedef enum ls_csv_errkind {
+    LS_CSV_OK,
+    LS_CSV_E_UNTERMINATED, /* quoted field open at the end of input */
+    LS_CSV_E_QUOTE,        /* '"' inside an unquoted field */
+    LS_CSV_E_AFTER_QUOTE,  /* garbage after a closing quote */
+    LS_CSV_E_FIELDS,       /* more than max_fields fields */
+    LS_CSV_E_BYTES,        /* record longer than max_record_bytes */
+} ls_csv_errkind;
+
+/* Incremental tokenizer. A zeroed struct is a valid tokenizer with default options.
+ * Feed it the unconsumed input p[0..n) (which may end mid-record); after every call
+ * drop the first *used bytes, then:
+ *   rc != LS_OK     : a bad record (err says line and why; t->line is its first line,
+ *                     t->last_error its kind); its bytes are skipped by *used and later
+ *                     calls, so a lenient caller may go on, a strict one stops;
+ *   *got            : a record is in n_fields/text/off/quoted until the next call;
+ *   !*got, *used > 0: skipped input, call again;
+ *   !*got, *used==0 : need more input: call again with the same bytes plus more
+ *                     (scanning resumes where it stopped), or, at eof, the end.
+ * lines_read counts input lines consumed (a last line without '\n' counts at eof);
+ * set it when starting mid-input, while at a record boundary. */
+typedef struct ls_csv_tok {
+    ls_csv_opts opts;
+    /* the last record: field i = text[off[i] .. off[i+1]), quoted[i] */
+    size_t n_fields;
+    ls_buf text;
+    size_t *off;
+    bool *quoted;
+    uint64_t line;       /* first line of the last record (or bad record) */
+    uint64_t lines_read; /* lines consumed so far */
+    ls_csv_errkind last_error;
+    /* internal state */
+    size_t cap, pos;
+    uint64_t nl, qline;
+    int st, mode;
+    bool in_rec, started, mid_line;
+} ls_csv_tok;
+
+void ls_csv_tok_init(ls_csv_tok *t, const ls_csv_opts *opts); /* opts may be NULL */
+/* Forgets any partial record, position, line count and BOM state (new input). */
+void ls_csv_tok_reset(ls_csv_tok *t);
+void ls_csv_tok_free(ls_csv_tok *t);
+int ls_csv_next(ls_csv_tok *t, const char *p, size_t n, bool eof, size_t *used, bool *got,
+                ls_error *err);
+static inline const char *ls_csv_field(const ls_csv_tok *t, size_t i, size_t *len)
+{
+    *len = t->off[i + 1] - t->off[i];
+    return (const char *)t->text.data + t->off[i];
+}
+/* A blank line: one empty unquoted field. */
+static inline bool ls_csv_blank(const ls_csv_tok *t)
+{
+    return t->n_fields == 1 && t->off[1] == 0 && !t->quoted[0];
+}
+
+/* Header: column names, each bound to a top-level schema field (case-insensitive)
+ * or NULL (untyped). JSON keys are the schema's spelling when bound. */
+typedef struct ls_csv_header {
+    size_t n;
+    uint64_t line;
+    ls_buf names; /* name i = names[name_off[i] .. name_off[i+1]) */
+    size_t *name_off;
+    const ls_field **cols;
+    ls_buf keys; /* `"name":` of column i = keys[key_off[i] .. key_off[i+1]) */
+    size_t *key_off;
+} ls_csv_header;
+
+/* Takes the names from the tokenizer's current record (all columns unbound). */
+void ls_csv_header_set(ls_csv_header *h, const ls_csv_tok *rec);
+/* Binds the columns to schema's top-level fields. strict: a name that is not in the
+ * schema, or two names for one field, is an error (unbound columns stay NULL else). */
+int ls_csv_header_bind(ls_csv_header *h, const ls_schema *schema, bool strict, ls_error *err);
+void ls_csv_header_free(ls_csv_header *h);
+/* Appends the record as one JSON object line (no newline) keyed by the header.
+ * Errors (out unchanged): field count differs from the header's, invalid UTF-8. */
+int ls_csv_record_json(const ls_csv_header *h, const ls_csv_tok *rec, ls_buf *out,
+                       ls_error *err);
+
+/* Strict reader: header line, then records shredded into a batch of `schema`
+ * (header names must be schema columns; absent columns are null). */
+typedef struct ls_csv_reader ls_csv_reader;
+ls_csv_reader *ls_csv_reader_new(const ls_schema *schema, const ls_csv_opts *opts);
+void ls_csv_reader_free(ls_csv_reader *r);
+/* Reads complete records of p[0..n) into batch, at most max_rows rows; *used bytes
+ * were consumed (drop them). Fewer rows than max_rows means it needs more input (or,
+ * at eof, is done). Stops at the first error, the batch then holding the rows
+ * before the bad one. */
+int ls_csv_read(ls_csv_reader *r, ls_batch *batch, const char *p, size_t n, bool eof,
+                size_t max_rows, size_t *used, ls_error *err);
 
 /* ---- batch -> text (col_fmt.c) -----------------------------------------
  * Record assembly from levels, with lakestream's documented, stable value

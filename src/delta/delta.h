@@ -118,9 +118,41 @@ void ls_delta_dv_free(ls_delta_dv *dv);
 
 /* Delta schema JSON <-> ls_schema. Column mapping metadata
  * ("delta.columnMapping.id", "delta.columnMapping.physicalName") goes to
- * ls_field.field_id / physical_name. */
+ * ls_field.field_id / physical_name, every other metadata key to
+ * ls_field.metadata_json (written back as it was). */
 int ls_delta_schema_parse(const char *json, ls_schema **out, ls_error *err);
 void ls_delta_schema_to_json(const ls_schema *s, ls_buf *out);
+
+/* Type widening (PROTOCOL.md §Type Widening). Counts in *n_changes the primitive type
+ * changes from old to nw of existing columns, struct fields, array elements and map
+ * keys/values (struct fields matched by name, case-insensitively; added fields ignored);
+ * LS_ERR_UNSUPPORTED names the first change that is not an allowed widening. */
+int ls_delta_schema_type_changes(const ls_schema *old, const ls_schema *nw, int *n_changes,
+                                 ls_error *err);
+/* Schema evolution of an existing table whose protocol is p: replaces m's schema (and
+ * schemaString) with new_schema, keeping every field's metadata from m's schema (added
+ * fields keep their own). Each widened type is appended to the delta.typeChanges history
+ * of its nearest struct field ({"fromType","toType"} + "fieldPath" below arrays/maps;
+ * + "tableVersion" = version on tables with typeWidening-preview), delta.enableTypeWidening
+ * is set to "true", and when p lacks typeWidening(-preview) *proto_out gets p plus the
+ * typeWidening feature and *proto_changed is set (free *proto_out then). Refuses
+ * (LS_ERR_UNSUPPORTED, m untouched) changes that are not widenings, tables with
+ * delta.enableTypeWidening set to anything but true, and promotions Iceberg lacks when
+ * icebergCompatV1/V2 is supported. */
+int ls_delta_evolve_schema(const ls_delta_protocol *p, int64_t version, ls_delta_metadata *m,
+                           const ls_schema *new_schema, ls_delta_protocol *proto_out,
+                           bool *proto_changed, ls_error *err);
+
+/* Table features (PROTOCOL.md §Table Features). Whether p supports feature, explicitly or
+ * through its legacy versions (writer 2: appendOnly, invariants; 3: checkConstraints;
+ * 4: changeDataFeed, generatedColumns; 5: columnMapping (with reader 2); 6: identityColumns). */
+bool ls_delta_protocol_supports(const ls_delta_protocol *p, const char *feature);
+/* p plus feature: legacy versions become the feature lists they imply, writer version 7; a
+ * reader-writer feature (or a p already on reader 3) gives reader version 3 with every
+ * reader-writer feature in both lists. Returns false (and *out zeroed) when p already
+ * supports it; otherwise *out is malloc'ed (ls_delta_protocol_free). */
+bool ls_delta_protocol_add_feature(const ls_delta_protocol *p, const char *feature,
+                                   ls_delta_protocol *out);
 
 /* Partition values: parse the log's string form to a typed value in leaf form
  * (writes one slot into leaf l, null when value is NULL); and format a value
@@ -154,14 +186,29 @@ typedef struct ls_delta_snapshot_spec {
 int ls_delta_snapshot_load(ls_delta_table *t, const ls_delta_snapshot_spec *spec,
                            ls_delta_snapshot **out, ls_error *err);
 void ls_delta_snapshot_free(ls_delta_snapshot *s);
+/* Brings s (loaded from t) forward to to_version (-1 = latest) by reading only the commits
+ * after its version, with the same result as a fresh load at that version (falls back to a
+ * load from a newer checkpoint when the commits after s's version were cleaned up, or when
+ * that is much cheaper). No-op when already there; LS_ERR_INVALID for an older to_version,
+ * LS_ERR_NOTFOUND when to_version does not exist. On failure s is unchanged (still valid at
+ * its old version). On success, pointers obtained from s before (files, tombstones, txns,
+ * domains; protocol/metadata/schema when the commits changed them) are invalid. Updates use
+ * an index over the files (16-32 bytes per file, kept with the snapshot): taken over from
+ * the load when it replayed commits after the checkpoint, else built by the first update
+ * that touches files (~0.3 s CPU per million files). */
+int ls_delta_snapshot_update(ls_delta_snapshot *s, ls_delta_table *t, int64_t to_version,
+                             ls_error *err);
 int64_t ls_delta_snapshot_version(const ls_delta_snapshot *s);
 int64_t ls_delta_snapshot_timestamp(const ls_delta_snapshot *s); /* of its commit, ms */
 const ls_delta_protocol *ls_delta_snapshot_protocol(const ls_delta_snapshot *s);
 const ls_delta_metadata *ls_delta_snapshot_metadata(const ls_delta_snapshot *s);
-/* Live files (reconciled by path + DV id), in a stable order (sorted by path). */
+/* Live files (reconciled by path + DV id), in a stable order (sorted by path). Snapshot
+ * files and tombstones have data_change false (as in a checkpoint: it describes a commit). */
 size_t ls_delta_snapshot_num_files(const ls_delta_snapshot *s);
 const ls_delta_add *ls_delta_snapshot_file(const ls_delta_snapshot *s, size_t i);
-/* Tombstones still in the snapshot (for vacuum). */
+/* Tombstones still in the snapshot (for vacuum), sorted by path, then DV. A checkpoint
+ * drops those older than delta.deletedFileRetentionDuration; commits replayed after it
+ * (by a load or by ls_delta_snapshot_update) keep theirs. */
 size_t ls_delta_snapshot_num_tombstones(const ls_delta_snapshot *s);
 const ls_delta_remove *ls_delta_snapshot_tombstone(const ls_delta_snapshot *s, size_t i);
 /* Latest txn version for appId, or -1. */

@@ -110,6 +110,111 @@ static bool has_feature(const ls_delta_protocol *p, const char *name)
     return false;
 }
 
+/* ---- table features --------------------------------------------------------------- */
+
+/* Features implied by legacy protocol versions (PROTOCOL.md §Writer/Reader Version
+ * Requirements), in Spark's order. */
+static const struct {
+    const char *name;
+    int reader, writer;
+} legacy_features[] = {
+    {"appendOnly", 1, 2},       {"invariants", 1, 2},       {"checkConstraints", 1, 3},
+    {"changeDataFeed", 1, 4},   {"generatedColumns", 1, 4}, {"columnMapping", 2, 5},
+    {"identityColumns", 1, 6},
+};
+
+/* Features readers must know too (PROTOCOL.md §Valid Feature Names, plus Spark's previews). */
+static bool is_reader_writer_feature(const char *f)
+{
+    static const char *const rw[] = {
+        "columnMapping",  "deletionVectors",      "timestampNtz",         "v2Checkpoint",
+        "vacuumProtocolCheck", "typeWidening",    "typeWidening-preview", "variantType",
+        "variantType-preview", "variantShredding", "variantShredding-preview",
+        "catalogManaged", "geospatial",
+    };
+    for (size_t i = 0; i < sizeof rw / sizeof rw[0]; i++)
+        if (!strcmp(rw[i], f))
+            return true;
+    return false;
+}
+
+static bool strv_has(char *const *v, int n, const char *s)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(v[i], s))
+            return true;
+    return false;
+}
+
+bool ls_delta_protocol_supports(const ls_delta_protocol *p, const char *feature)
+{
+    if (!p)
+        return false;
+    if (p->min_writer_version < 7) {
+        for (size_t i = 0; i < sizeof legacy_features / sizeof legacy_features[0]; i++)
+            if (!strcmp(legacy_features[i].name, feature))
+                return p->min_writer_version >= legacy_features[i].writer &&
+                       p->min_reader_version >= legacy_features[i].reader;
+        return false;
+    }
+    if (!strv_has(p->writer_features, p->n_writer_features, feature))
+        return false;
+    if (!is_reader_writer_feature(feature))
+        return true;
+    if (p->min_reader_version >= 3)
+        return strv_has(p->reader_features, p->n_reader_features, feature);
+    /* reader 2 implies column mapping; other reader features need reader 3 */
+    return p->min_reader_version == 2 && !strcmp(feature, "columnMapping");
+}
+
+static void strv_push(char ***v, int *n, const char *s)
+{
+    if (strv_has(*v, *n, s))
+        return;
+    *v = ls_xrealloc(*v, (size_t)(*n + 2) * sizeof(char *));
+    (*v)[(*n)++] = ls_xstrdup(s);
+    (*v)[*n] = NULL;
+}
+
+bool ls_delta_protocol_add_feature(const ls_delta_protocol *p, const char *feature,
+                                   ls_delta_protocol *out)
+{
+    memset(out, 0, sizeof *out);
+    if (ls_delta_protocol_supports(p, feature))
+        return false;
+    int rv = p->min_reader_version < 1 ? 1 : p->min_reader_version;
+    /* writer features: the explicit list, or what the legacy writer version implies */
+    if (p->min_writer_version >= 7) {
+        for (int i = 0; i < p->n_writer_features; i++)
+            strv_push(&out->writer_features, &out->n_writer_features, p->writer_features[i]);
+    } else {
+        for (size_t i = 0; i < sizeof legacy_features / sizeof legacy_features[0]; i++)
+            if (p->min_writer_version >= legacy_features[i].writer &&
+                rv >= legacy_features[i].reader)
+                strv_push(&out->writer_features, &out->n_writer_features,
+                          legacy_features[i].name);
+    }
+    strv_push(&out->writer_features, &out->n_writer_features, feature);
+    out->min_writer_version = 7;
+    if (rv >= 3 || is_reader_writer_feature(feature)) {
+        /* reader 3 lists every reader-writer feature: the old explicit list, column mapping
+         * that reader 2 implied, the new feature */
+        if (rv >= 3)
+            for (int i = 0; i < p->n_reader_features; i++)
+                strv_push(&out->reader_features, &out->n_reader_features, p->reader_features[i]);
+        for (int i = 0; i < out->n_writer_features; i++)
+            if (is_reader_writer_feature(out->writer_features[i]))
+                strv_push(&out->reader_features, &out->n_reader_features,
+                          out->writer_features[i]);
+        if (!out->reader_features)
+            out->reader_features = ls_xcalloc(1, sizeof(char *));
+        out->min_reader_version = 3;
+    } else {
+        out->min_reader_version = rv;
+    }
+    return true;
+}
+
 int dl_check_writable(const ls_delta_protocol *p, const ls_delta_metadata *m, bool adds_data,
                       bool removes_data, ls_error *err)
 {
@@ -587,6 +692,41 @@ static int validate_actions(const ls_delta_commit *c, const ls_delta_metadata *m
 
 /* ---- running the commit ---------------------------------------------------------------- */
 
+/* A metaData action that changes the type of an existing column must be a widening the
+ * table allows (PROTOCOL.md §Type Widening: feature supported, delta.enableTypeWidening). */
+static int check_type_changes(const ls_delta_commit *c, const ls_delta_protocol *p,
+                              ls_error *err)
+{
+    const ls_delta_metadata *om = c->snap ? ls_delta_snapshot_metadata(c->snap) : NULL;
+    if (!c->metadata || !om || !om->schema)
+        return LS_OK;
+    ls_schema *parsed = NULL;
+    const ls_schema *nw = c->metadata->schema;
+    int rc = LS_OK;
+    if (!nw) {
+        if ((rc = ls_delta_schema_parse(c->metadata->schema_string, &parsed, err)))
+            return rc;
+        nw = parsed;
+    }
+    int n = 0;
+    rc = ls_delta_schema_type_changes(om->schema, nw, &n, err);
+    ls_schema_free(parsed);
+    if (rc || n == 0)
+        return rc;
+    if (!ls_delta_protocol_supports(p, "typeWidening") &&
+        !ls_delta_protocol_supports(p, "typeWidening-preview"))
+        return ls_err(err, LS_ERR_UNSUPPORTED,
+                      "the new schema widens %d column type(s) but the protocol does not "
+                      "support the typeWidening table feature",
+                      n);
+    if (!dl_config_bool(c->metadata, "delta.enableTypeWidening", false))
+        return ls_err(err, LS_ERR_UNSUPPORTED,
+                      "the new schema widens %d column type(s) but delta.enableTypeWidening "
+                      "is not true",
+                      n);
+    return LS_OK;
+}
+
 static void maybe_checkpoint(ls_delta_commit *c, const ls_delta_metadata *m, int64_t version)
 {
     int64_t interval = dl_config_int(m, "delta.checkpointInterval", 10);
@@ -678,6 +818,8 @@ int ls_delta_commit_run(ls_delta_commit *c, int64_t *version, ls_error *err)
         rc = dl_check_writable(ls_delta_snapshot_protocol(c->snap), m, false, false, err);
     if (rc == LS_OK)
         rc = validate_actions(c, m, err);
+    if (rc == LS_OK)
+        rc = check_type_changes(c, p, err);
     if (rc)
         return rc;
 

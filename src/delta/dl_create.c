@@ -33,6 +33,7 @@ static const char *const known_props[] = {
     "delta.enableDeletionVectors",
     "delta.enableExpiredLogCleanup",
     "delta.enableInCommitTimestamps",
+    "delta.enableTypeWidening",
     "delta.isolationLevel",
     "delta.logRetentionDuration",
     "delta.randomizeFilePrefixes",
@@ -51,7 +52,7 @@ static const struct {
     {"appendOnly", false},      {"invariants", false},         {"checkConstraints", false},
     {"changeDataFeed", false},  {"columnMapping", true},       {"deletionVectors", true},
     {"timestampNtz", true},     {"domainMetadata", false},     {"inCommitTimestamp", false},
-    {"vacuumProtocolCheck", true},
+    {"vacuumProtocolCheck", true}, {"typeWidening", true},
 };
 
 typedef struct feat_set {
@@ -250,11 +251,14 @@ int ls_delta_create(ls_delta_table *t, const ls_delta_create_opts *o, ls_error *
         feat_add(&feats, "inCommitTimestamp");
     if (prop_true(&m.configuration, "delta.enableDeletionVectors"))
         feat_add(&feats, "deletionVectors");
+    if (prop_true(&m.configuration, "delta.enableTypeWidening"))
+        feat_add(&feats, "typeWidening");
     if (prop_true(&m.configuration, "delta.enableChangeDataFeed") && writer < 4)
         writer = 4;
     bool found;
     const char *cm = ls_kvlist_get(&m.configuration, "delta.columnMapping.mode", &found);
-    if (found && cm && (!strcmp(cm, "name") || !strcmp(cm, "id"))) {
+    bool mapped = found && cm && (!strcmp(cm, "name") || !strcmp(cm, "id"));
+    if (mapped) {
         int32_t max_id = 0;
         assign_mapping(&schema->root, &max_id);
         char idtext[16];
@@ -280,16 +284,31 @@ int ls_delta_create(ls_delta_table *t, const ls_delta_create_opts *o, ls_error *
         bool any_reader = false;
         for (int i = 0; i < feats.n; i++)
             any_reader |= feat_is_reader(feats.names[i]);
-        /* legacy capabilities the table already had must become features */
-        if (writer >= 2) {
+        /* the legacy capabilities of the writer version become features; a requested
+         * version 7 keeps those of the default 2 and what constraints / CDF need (as Spark
+         * merging the default protocol) */
+        int lw = writer;
+        if (lw >= 7) {
+            lw = 2;
+            for (int i = 0; i < m.configuration.n; i++)
+                if (!strncmp(m.configuration.keys[i], "delta.constraints.", 18))
+                    lw = 3;
+            if (prop_true(&m.configuration, "delta.enableChangeDataFeed"))
+                lw = 4;
+        }
+        if (lw >= 2) {
             feat_add(&feats, "appendOnly");
             feat_add(&feats, "invariants");
         }
-        if (writer >= 3)
+        if (lw >= 3)
             feat_add(&feats, "checkConstraints");
-        if (writer >= 4)
+        if (lw >= 4) {
             feat_add(&feats, "changeDataFeed");
-        if (writer >= 5 || reader >= 2) {
+            feat_add(&feats, "generatedColumns");
+        }
+        if (lw >= 6)
+            feat_add(&feats, "identityColumns");
+        if ((lw >= 5 && reader >= 2) || mapped) {
             feat_add(&feats, "columnMapping");
             any_reader = true;
         }

@@ -5,13 +5,18 @@
  *   {"v":1,"source":"/landing","batch":12,
  *    "files":[[0,"a/ev-0001.json",1234,1717000000000],[10,"2.json",99,1717000000100]],
  *    "partial":["big.json.gz",123456,1717000000200,8388608,40211],
- *    "stream":[offset,lines], "input_schema":"DDL"}
+ *    "stream":[offset,lines], "segment":[n,offset,lines,"head",[[1024,"fp"],[4096,"fp"]]],
+ *    "input_schema":"DDL"}
  *
  * files: every fully ingested file by name, size and mtime (ms), sorted by
  * name and front-coded (shared-prefix length with the previous name, rest) to
  * keep commits small; partial: the file being ingested when the batch was cut
  * and the decompressed byte offset / line number reached; stream: bytes and
- * lines of stdin committed. Decoding validates everything (the log is input).
+ * lines of stdin committed in total; segment: the stdin stream being continued
+ * (its number, the totals where it starts, its first 128 bytes in hex and the
+ * XXH3 (16 hex digits) of its first 1024 and 4096 bytes, or fewer when fewer
+ * are committed, so that a restart can tell a replay of it from new data).
+ * Decoding validates everything (the log is input).
  */
 #include "ingest.h"
 
@@ -125,6 +130,26 @@ void ls_manifest_clear_partial(ls_manifest *m)
     m->has_partial = false;
 }
 
+void ls_manifest_set_fingerprints(ls_manifest *m, const char *p, size_t n)
+{
+    static const uint64_t levels[LS_STREAM_FP_LEVELS] = {1024, LS_ING_PREFIX_MAX};
+    uint64_t seg = m->stream_offset - m->seg_offset;
+    uint64_t top = seg < LS_ING_PREFIX_MAX ? seg : LS_ING_PREFIX_MAX;
+    uint64_t have = m->n_fp ? m->fp_len[m->n_fp - 1] : m->head_len;
+    if (top == 0 || n < top || have == top)
+        return; /* nothing committed, bytes not at hand, or up to date */
+    m->head_len = top < LS_STREAM_HEAD ? (size_t)top : LS_STREAM_HEAD;
+    memcpy(m->head, p, m->head_len);
+    m->n_fp = 0;
+    for (int i = 0; i < LS_STREAM_FP_LEVELS; i++) {
+        uint64_t l = levels[i] < top ? levels[i] : top;
+        if (l <= (m->n_fp ? m->fp_len[m->n_fp - 1] : m->head_len))
+            continue;
+        m->fp_len[m->n_fp] = l;
+        m->fp[m->n_fp++] = ls_hash64(p, (size_t)l, LS_STREAM_FP_SEED);
+    }
+}
+
 static int cmp_name(const void *a, const void *b)
 {
     return strcmp((*(const ls_mf_file *const *)a)->name, (*(const ls_mf_file *const *)b)->name);
@@ -167,6 +192,17 @@ void ls_manifest_encode(const ls_manifest *m, ls_buf *out)
     if (m->stream_offset || m->stream_lines)
         ls_buf_printf(out, ",\"stream\":[%" PRIu64 ",%" PRIu64 "]", m->stream_offset,
                       m->stream_lines);
+    if (m->stream_offset || m->stream_lines || m->seg_no) {
+        ls_buf_printf(out, ",\"segment\":[%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",\"", m->seg_no,
+                      m->seg_offset, m->seg_lines);
+        for (size_t i = 0; i < m->head_len; i++)
+            ls_buf_printf(out, "%02x", m->head[i]);
+        ls_buf_puts(out, "\",[");
+        for (int i = 0; i < m->n_fp; i++)
+            ls_buf_printf(out, "%s[%" PRIu64 ",\"%016" PRIx64 "\"]", i ? "," : "", m->fp_len[i],
+                          m->fp[i]);
+        ls_buf_puts(out, "]]");
+    }
     if (m->input_schema) {
         ls_buf_puts(out, ",\"input_schema\":");
         ls_buf_json_str(out, m->input_schema, strlen(m->input_schema));
@@ -256,6 +292,44 @@ int ls_manifest_decode(const char *json, ls_manifest *m, ls_error *err)
         if (s->type != LS_JSON_ARRAY || s->n != 2 || !get_u64(&s->items[0], &m->stream_offset) ||
             !get_u64(&s->items[1], &m->stream_lines)) {
             rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad 'stream'");
+            goto out;
+        }
+    }
+    const ls_json *g = ls_json_get(root, "segment");
+    if (g) {
+        const ls_json *fps = g->type == LS_JSON_ARRAY && g->n == 5 ? &g->items[4] : NULL;
+        const char *head = fps ? ls_json_str(&g->items[3]) : NULL;
+        size_t hl = head ? g->items[3].len : 0;
+        bool ok = head && fps->type == LS_JSON_ARRAY && fps->n <= LS_STREAM_FP_LEVELS &&
+                  get_u64(&g->items[0], &m->seg_no) && get_u64(&g->items[1], &m->seg_offset) &&
+                  get_u64(&g->items[2], &m->seg_lines);
+        /* the segment lies within the totals; head and fingerprints within the segment,
+         * fingerprints longer than the head, by increasing length */
+        ok = ok && m->seg_offset <= m->stream_offset && m->seg_lines <= m->stream_lines &&
+             hl % 2 == 0 && hl / 2 <= LS_STREAM_HEAD &&
+             hl / 2 <= m->stream_offset - m->seg_offset && strspn(head, "0123456789abcdef") == hl;
+        for (size_t i = 0; ok && i < hl / 2; i++) {
+            char x[3] = {head[2 * i], head[2 * i + 1], 0};
+            m->head[i] = (uint8_t)strtoul(x, NULL, 16);
+        }
+        if (ok)
+            m->head_len = hl / 2;
+        for (size_t i = 0; ok && i < fps->n; i++) {
+            const ls_json *f = &fps->items[i];
+            const char *hex = f->type == LS_JSON_ARRAY && f->n == 2 ? ls_json_str(&f->items[1])
+                                                                    : NULL;
+            uint64_t len = 0;
+            ok = hex && f->items[1].len == 16 && strspn(hex, "0123456789abcdef") == 16 &&
+                 get_u64(&f->items[0], &len) && len > m->head_len && len <= LS_ING_PREFIX_MAX &&
+                 len <= m->stream_offset - m->seg_offset && (i == 0 || len > m->fp_len[i - 1]);
+            if (ok) {
+                m->fp_len[i] = len;
+                m->fp[i] = strtoull(hex, NULL, 16);
+                m->n_fp = (int)i + 1;
+            }
+        }
+        if (!ok) {
+            rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad 'segment'");
             goto out;
         }
     }

@@ -10,6 +10,10 @@
  * Decompression is streamed in bounded chunks (no whole-file buffers, so a
  * compression bomb costs time, not memory); gzip accepts concatenated
  * members, zstd concatenated frames; a truncated stream is an error.
+ *
+ * Stdin keeps a copy of its first LS_ING_PREFIX_MAX bytes (the engine
+ * fingerprints them to recognise a replayed stream after a restart), and when
+ * it is redirected from a regular file, skipping seeks instead of reading.
  */
 #include "ingest.h"
 
@@ -29,6 +33,10 @@
 struct ls_ing_reader {
     int fd;
     bool is_stdin;
+    bool seekable;   /* a regular file (always, except a stdin pipe/tty/socket) */
+    uint64_t start;  /* stdin: the file offset it stood at when opened */
+    uint8_t *prefix; /* stdin: its first bytes, prefix_len <= LS_ING_PREFIX_MAX */
+    size_t prefix_len;
     char *name;
     ls_ing_codec codec;
     uint64_t raw_limit, raw_read;
@@ -61,22 +69,35 @@ ls_ing_codec ls_ing_codec_of(const char *name)
     return LS_ING_PLAIN;
 }
 
-ls_ing_format ls_ing_format_of(const char *name, ls_ing_format dflt)
+/* name without a compression extension (.gz, .gzip, .zst, .zstd); caller frees */
+static char *strip_codec_ext(const char *name)
 {
-    if (dflt != LS_ING_AUTO)
-        return dflt;
-    size_t n = strlen(name);
-    char *base = ls_xstrndup(name, n);
-    /* strip a compression extension */
+    char *base = ls_xstrdup(name);
     static const char *const comp[] = {".gz", ".gzip", ".zst", ".zstd"};
     for (size_t i = 0; i < sizeof comp / sizeof comp[0]; i++)
         if (ends_with(base, comp[i])) {
             base[strlen(base) - strlen(comp[i])] = 0;
             break;
         }
+    return base;
+}
+
+ls_ing_format ls_ing_format_of(const char *name, ls_ing_format dflt)
+{
+    if (dflt != LS_ING_AUTO)
+        return dflt;
+    char *base = strip_codec_ext(name);
     ls_ing_format f = ends_with(base, ".csv") || ends_with(base, ".tsv") ? LS_ING_CSV : LS_ING_NDJSON;
     free(base);
     return f;
+}
+
+char ls_ing_csv_delim_of(const char *name)
+{
+    char *base = strip_codec_ext(name);
+    char d = ends_with(base, ".tsv") ? '\t' : ',';
+    free(base);
+    return d;
 }
 
 int ls_ing_reader_open(const char *path, ls_ing_codec codec, ls_ing_reader **out,
@@ -91,6 +112,14 @@ int ls_ing_reader_open(const char *path, ls_ing_codec codec, ls_ing_reader **out
         r->name = ls_xstrdup("stdin");
         r->raw_limit = UINT64_MAX;
         r->codec = LS_ING_PLAIN;
+        r->prefix = ls_xmalloc(LS_ING_PREFIX_MAX);
+        struct stat st;
+        off_t at = -1;
+        if (fstat(0, &st) == 0 && S_ISREG(st.st_mode) && (at = lseek(0, 0, SEEK_CUR)) >= 0) {
+            r->seekable = true;
+            r->start = (uint64_t)at;
+            posix_fadvise(0, 0, 0, POSIX_FADV_SEQUENTIAL);
+        }
         if (size)
             *size = 0;
         if (mtime_ms)
@@ -112,6 +141,7 @@ int ls_ing_reader_open(const char *path, ls_ing_codec codec, ls_ing_reader **out
             return rc;
         }
         r->raw_limit = (uint64_t)st.st_size;
+        r->seekable = true;
         if (size)
             *size = (uint64_t)st.st_size;
         if (mtime_ms)
@@ -150,6 +180,7 @@ void ls_ing_reader_free(ls_ing_reader *r)
     if (r->zds)
         ZSTD_freeDStream(r->zds);
     free(r->in);
+    free(r->prefix);
     free(r->name);
     ls_buf_free(&r->buf);
     free(r);
@@ -211,6 +242,14 @@ static int fill_plain(ls_ing_reader *r, ls_error *err)
             return rc;
         if (k == 0)
             break;
+        uint64_t at = r->raw_read - k; /* stream offset of these bytes */
+        if (r->prefix && r->prefix_len < LS_ING_PREFIX_MAX && at == r->prefix_len) {
+            size_t c = LS_ING_PREFIX_MAX - r->prefix_len;
+            if (c > k)
+                c = k;
+            memcpy(r->prefix + r->prefix_len, r->buf.data + r->buf.len, c);
+            r->prefix_len += c;
+        }
         r->buf.len += k;
         got += k;
         if (r->is_stdin) {
@@ -351,25 +390,52 @@ bool ls_ing_reader_eof(const ls_ing_reader *r) { return r->eof; }
 uint64_t ls_ing_reader_offset(const ls_ing_reader *r) { return r->consumed; }
 int ls_ing_reader_fd(const ls_ing_reader *r) { return r->fd; }
 
+bool ls_ing_reader_seekable(const ls_ing_reader *r, uint64_t *size)
+{
+    *size = 0;
+    if (!r->is_stdin || !r->seekable)
+        return false;
+    struct stat st;
+    if (fstat(r->fd, &st) != 0)
+        return false;
+    if ((uint64_t)st.st_size > r->start)
+        *size = (uint64_t)st.st_size - r->start;
+    return true;
+}
+
+void ls_ing_reader_prefix(const ls_ing_reader *r, const char **p, size_t *n)
+{
+    *p = (const char *)r->prefix;
+    *n = r->prefix ? r->prefix_len : 0;
+}
+
 int ls_ing_reader_skip(ls_ing_reader *r, uint64_t n, ls_error *err)
 {
     if (n == 0)
         return LS_OK;
-    if (r->codec == LS_ING_PLAIN && !r->is_stdin && r->buf.len == 0) {
-        if (n > r->raw_limit)
+    size_t have = r->buf.len - r->head;
+    if (r->codec == LS_ING_PLAIN && r->seekable && n > have) {
+        /* past the buffered bytes: seek (raw and decompressed offsets are the same) */
+        if (n > UINT64_MAX - r->consumed)
+            return ls_err(err, LS_ERR_INVALID, "%s: resume offset overflows", r->name);
+        uint64_t target = r->consumed + n, end = r->raw_limit;
+        if (r->is_stdin)
+            ls_ing_reader_seekable(r, &end);
+        if (target > end)
             return ls_err(err, LS_ERR_CORRUPT, "%s: resume offset %llu is past the end (%llu "
                                                "bytes)",
-                          r->name, (unsigned long long)n, (unsigned long long)r->raw_limit);
-        if (lseek(r->fd, (off_t)n, SEEK_SET) < 0)
+                          r->name, (unsigned long long)target, (unsigned long long)end);
+        if (target > (uint64_t)INT64_MAX - r->start ||
+            lseek(r->fd, (off_t)(r->start + target), SEEK_SET) < 0)
             return ls_err(err, LS_ERR_IO, "%s: seek failed: %s", r->name, strerror(errno));
-        r->raw_read = n;
-        r->consumed = n;
-        if (r->raw_read >= r->raw_limit)
-            r->raw_eof = r->eof = true;
+        r->head = r->buf.len = 0;
+        r->raw_read = target;
+        r->consumed = target;
+        r->raw_eof = r->eof = !r->is_stdin && r->raw_read >= r->raw_limit;
         return LS_OK;
     }
     while (n > 0) {
-        size_t have = r->buf.len - r->head;
+        have = r->buf.len - r->head;
         if (have == 0) {
             if (r->eof)
                 return ls_err(err, LS_ERR_CORRUPT, "%s: resume offset is past the end of the "

@@ -563,3 +563,21 @@ bool ls_ing_schema_extends(const ls_schema *a, const ls_schema *b)
 {
     return field_extends(&a->root, &b->root);
 }
+
+int ls_ing_apply_schema(ls_delta_metadata *meta, const ls_schema *nt,
+                        const ls_delta_protocol *table_proto, int64_t next_version,
+                        ls_delta_protocol *proto, bool *need_protocol, ls_error *err)
+{
+    const ls_delta_protocol *cur = *need_protocol ? proto : table_proto;
+    ls_delta_protocol np;
+    bool changed = false;
+    int rc = ls_delta_evolve_schema(cur, next_version, meta, nt, &np, &changed, err);
+    if (rc)
+        return ls_err_prefix(err, "--merge-schema");
+    if (changed) {
+        ls_delta_protocol_free(proto); /* the pending upgrade (np builds on it) or a stale one */
+        *proto = np;
+        *need_protocol = true;
+    }
+    return LS_OK;
+}

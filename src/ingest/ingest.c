@@ -81,10 +81,9 @@ typedef struct source {
     ls_ing_format cur_fmt;
     uint64_t cur_line; /* lines consumed */
     bool skip_long;    /* discarding the rest of an over-long line */
-    ls_csv_record csv_header, csv_rec;
+    ls_csv_tok csv_tok; /* col_csv.c: resumes a record split between reads */
+    ls_csv_header csv_header;
     bool csv_have_header;
-    const ls_field **csv_cols;
-    size_t csv_ncols;
     bool exhausted; /* stdin at EOF */
     uint64_t stream_base, lines_base; /* stdin: committed by earlier runs */
     /* this batch */
@@ -263,54 +262,10 @@ static void meta_set_schema(ls_delta_metadata *m, const ls_schema *s)
     ls_buf_free(&b);
 }
 
-static bool proto_has_writer_feature(const ls_delta_protocol *p, const char *f)
-{
-    for (int i = 0; i < p->n_writer_features; i++)
-        if (!strcmp(p->writer_features[i], f))
-            return true;
-    return false;
-}
-
 /* The protocol with the domainMetadata writer feature, when the table lacks it. */
 static bool protocol_upgrade(const ls_delta_protocol *p, ls_delta_protocol *out)
 {
-    if (p->min_writer_version == 7 && proto_has_writer_feature(p, "domainMetadata"))
-        return false;
-    memset(out, 0, sizeof *out);
-    out->min_reader_version = p->min_reader_version;
-    out->min_writer_version = 7;
-    const char *feats[32];
-    int n = 0;
-    if (p->min_writer_version == 7) {
-        for (int i = 0; i < p->n_writer_features && n < 31; i++)
-            feats[n++] = p->writer_features[i];
-    } else {
-        int w = p->min_writer_version;
-        if (w >= 2) {
-            feats[n++] = "appendOnly";
-            feats[n++] = "invariants";
-        }
-        if (w >= 3)
-            feats[n++] = "checkConstraints";
-        if (w >= 4) {
-            feats[n++] = "changeDataFeed";
-            feats[n++] = "generatedColumns";
-        }
-        if (w >= 5)
-            feats[n++] = "columnMapping";
-        if (w >= 6)
-            feats[n++] = "identityColumns";
-    }
-    feats[n++] = "domainMetadata";
-    out->writer_features = ls_xcalloc((size_t)n + 1, sizeof(char *));
-    for (int i = 0; i < n; i++)
-        out->writer_features[out->n_writer_features++] = ls_xstrdup(feats[i]);
-    if (p->min_reader_version == 3) {
-        out->reader_features = ls_xcalloc((size_t)p->n_reader_features + 1, sizeof(char *));
-        for (int i = 0; i < p->n_reader_features; i++)
-            out->reader_features[out->n_reader_features++] = ls_xstrdup(p->reader_features[i]);
-    }
-    return true;
+    return ls_delta_protocol_add_feature(p, "domainMetadata", out);
 }
 
 /* ---- the writer pipeline --------------------------------------------------------------- */
@@ -419,16 +374,9 @@ static void free_bufs(engine *e)
 
 static void csv_remap(engine *e, source *s)
 {
-    if (!s->csv_have_header)
-        return;
-    free(s->csv_cols);
-    s->csv_ncols = s->csv_header.n;
-    s->csv_cols = ls_xcalloc(s->csv_ncols + 1, sizeof(ls_field *));
-    for (size_t i = 0; i < s->csv_header.n; i++)
-        s->csv_cols[i] = ls_field_find_child(&e->pschema->root,
-                                             (const char *)s->csv_header.text.data +
-                                                 s->csv_header.off[i],
-                                             s->csv_header.off[i + 1] - s->csv_header.off[i]);
+    ls_error ignored = {0}; /* non-strict binding cannot fail */
+    if (s->csv_have_header)
+        ls_csv_header_bind(&s->csv_header, e->pschema, false, &ignored);
 }
 
 /* (Re)builds everything that depends on the schemas: meta.schema is the table schema,
@@ -717,8 +665,15 @@ static int apply_evolution(engine *e, const ls_schema *new_parse, ls_error *err)
     ls_schema_to_ddl(nt, &ddl);
     logf_(e, "schema evolved (--merge-schema): %s", ls_buf_cstr(&ddl));
     ls_buf_free(&ddl);
-    meta_set_schema(&e->meta, nt);
+    /* keeps field metadata; widened types declare typeWidening (protocol + metadata) */
+    rc = ls_ing_apply_schema(&e->meta, nt, ls_delta_snapshot_protocol(e->snap),
+                             ls_delta_snapshot_version(e->snap) + 1, &e->proto,
+                             &e->need_protocol, err);
     ls_schema_free(nt);
+    if (rc) {
+        ls_schema_free(ni);
+        return rc;
+    }
     if (ni) {
         ls_schema_free(e->input);
         e->input = ni;
@@ -1068,9 +1023,7 @@ static void close_unit(source *s)
     s->cur_line = 0;
     s->skip_long = false;
     s->csv_have_header = false;
-    free(s->csv_cols);
-    s->csv_cols = NULL;
-    s->csv_ncols = 0;
+    ls_csv_tok_reset(&s->csv_tok);
 }
 
 static int csv_read_header(engine *e, source *s, ls_error *err);
@@ -1111,6 +1064,7 @@ static int open_next(engine *e, source *s, bool *opened, ls_error *err)
         s->rd = rd;
         s->cur = (unit){u.name, size, mtime};
         s->cur_fmt = ls_ing_format_of(u.name, e->o->format);
+        s->csv_tok.opts.delim = ls_ing_csv_delim_of(u.name);
         s->cur_line = 0;
         if (s->man.has_partial && !strcmp(s->man.partial.name, u.name)) {
             if (s->man.partial.size == size && s->man.partial.mtime_ms == mtime) {
@@ -1150,10 +1104,10 @@ static void unit_done(engine *e, source *s)
             ls_manifest_clear_partial(&s->man);
         e->b_src_done++;
         close_unit(s);
+        s->touched = true;
     } else {
-        s->exhausted = true;
+        s->exhausted = true; /* the position moved with the data, if any */
     }
-    s->touched = true;
 }
 
 /* Bytes of complete lines at the start of p[0..n) (everything at EOF). */
@@ -1304,28 +1258,8 @@ static int step_ndjson(engine *e, source *s, step_result *res, ls_error *err)
 
 /* ---- CSV ---------------------------------------------------------------------------------- */
 
-static bool csv_blank(const ls_csv_record *r)
-{
-    return r->n == 1 && r->off[1] == 0 && !r->quoted[0];
-}
-
-static void csv_copy_header(source *s, const ls_csv_record *r)
-{
-    ls_csv_record *h = &s->csv_header;
-    h->text.len = 0;
-    ls_buf_append(&h->text, r->text.data, r->text.len);
-    if (h->cap < r->n + 1) {
-        h->cap = r->n + 1;
-        h->off = ls_xrealloc(h->off, h->cap * sizeof(size_t));
-        h->quoted = ls_xrealloc(h->quoted, h->cap * sizeof(bool));
-    }
-    memcpy(h->off, r->off, (r->n + 1) * sizeof(size_t));
-    memcpy(h->quoted, r->quoted, r->n * sizeof(bool));
-    h->n = r->n;
-    s->csv_have_header = true;
-}
-
-/* One CSV step: records from the buffer. *need_more when a record is incomplete. */
+/* One CSV step: records from the buffer, tokenized and turned into JSON lines by
+ * col_csv.c (an incomplete record is resumed after the next fill). */
 static int csv_records(engine *e, source *s, bool header_only, step_result *res, ls_error *err)
 {
     size_t step_bytes = 0; /* a step parses about CHUNK_BYTES, like an NDJSON step */
@@ -1361,17 +1295,12 @@ static int csv_records(engine *e, source *s, bool header_only, step_result *res,
             }
         }
         size_t used = 0;
-        uint64_t nl = 0;
-        int r = ls_csv_parse_record(p, n, eof, &s->csv_rec, &used, &nl);
-        if (r == 0) {
-            if (n > e->o->max_line_bytes) {
-                long_line(e, s, p, n);
-                s->skip_long = false; /* CSV: drop the buffered bytes of the record */
-                ls_ing_reader_consume(s->rd, n);
-                e->b_bytes += n;
-                *res = STEP_PROGRESS;
-                return LS_OK;
-            }
+        bool got = false;
+        ls_error te = {0};
+        s->csv_tok.opts.max_record_bytes = (size_t)e->o->max_line_bytes;
+        s->csv_tok.lines_read = s->cur_line;
+        int r = ls_csv_next(&s->csv_tok, p, n, eof, &used, &got, &te);
+        if (r == LS_OK && !got && used == 0) { /* need more input */
             int rc = ls_ing_reader_fill(s->rd, s->is_stdin ? 0 : -1, err);
             if (rc)
                 return rc;
@@ -1382,36 +1311,33 @@ static int csv_records(engine *e, source *s, bool header_only, step_result *res,
                 return LS_OK; /* stdin: nothing more yet */
             continue;
         }
-        uint64_t rec_line = s->cur_line + 1;
-        s->cur_line += nl ? nl : 1;
+        uint64_t rec_line = s->csv_tok.line;
+        s->cur_line = s->csv_tok.lines_read;
         *res = STEP_PROGRESS;
-        if (r < 0) {
-            size_t rl = used;
-            while (rl && (p[rl - 1] == '\n' || p[rl - 1] == '\r'))
-                rl--;
-            error_line(e, s, rec_line,
-                       r == -1 ? "unterminated quoted CSV field"
-                               : "unexpected character after a closing quote in CSV",
-                       p, rl);
-        } else if (csv_blank(&s->csv_rec)) {
-            /* blank line */
+        size_t rl = used; /* the raw record, for _errors (an over-long one truncated) */
+        while (rl && (p[rl - 1] == '\n' || p[rl - 1] == '\r'))
+            rl--;
+        if (rl > 4096 && (te.code == LS_ERR_LIMIT || rl > 65536))
+            rl = 4096;
+        ls_error ce = {0};
+        if (r) {
+            error_line(e, s, rec_line, te.msg, p, rl); /* malformed CSV, limits */
+        } else if (!got || ls_csv_blank(&s->csv_tok)) {
+            /* skipped input, or a blank line */
         } else if (!s->csv_have_header) {
-            csv_copy_header(s, &s->csv_rec);
+            ls_csv_header_set(&s->csv_header, &s->csv_tok);
+            s->csv_have_header = true;
             csv_remap(e, s);
-        } else if (s->csv_rec.n != s->csv_header.n) {
-            char why[128];
-            snprintf(why, sizeof why, "line %" PRIu64 ": %zu CSV fields, the header has %zu",
-                     rec_line, s->csv_rec.n, s->csv_header.n);
-            size_t rl = used;
-            while (rl && (p[rl - 1] == '\n' || p[rl - 1] == '\r'))
-                rl--;
-            error_line(e, s, rec_line, why, p, rl);
         } else {
             e->json.len = 0;
-            ls_csv_to_json(&s->csv_header, &s->csv_rec, s->csv_cols, &e->json);
-            int rc = ingest_line(e, s, (const char *)e->json.data, e->json.len, rec_line, err);
-            if (rc)
-                return rc;
+            if (ls_csv_record_json(&s->csv_header, &s->csv_tok, &e->json, &ce)) {
+                error_line(e, s, rec_line, ce.msg, p, rl); /* field count, UTF-8 */
+            } else {
+                int rc = ingest_line(e, s, (const char *)e->json.data, e->json.len, rec_line,
+                                     err);
+                if (rc)
+                    return rc;
+            }
         }
         ls_ing_reader_consume(s->rd, used);
         e->b_bytes += used;
@@ -1517,8 +1443,12 @@ static void write_status(engine *e, const char *state)
         ls_buf_printf(&b, ",\"txn_version\":%" PRId64 ",\"files_done\":%zu,\"pending\":%zu",
                       s->txn, s->man.n_files, s->pend.n_files);
         if (s->is_stdin)
-            ls_buf_printf(&b, ",\"stream_offset\":%" PRIu64 ",\"stream_lines\":%" PRIu64,
-                          s->man.stream_offset, s->man.stream_lines);
+            ls_buf_printf(&b, ",\"stream_offset\":%" PRIu64 ",\"stream_lines\":%" PRIu64
+                              ",\"stream_segment\":%" PRIu64 ",\"segment_offset\":%" PRIu64
+                              ",\"segment_lines\":%" PRIu64,
+                          s->man.stream_offset, s->man.stream_lines, s->man.seg_no,
+                          s->man.stream_offset - s->man.seg_offset,
+                          s->man.stream_lines - s->man.seg_lines);
         if (s->man.has_partial) {
             ls_buf_puts(&b, ",\"partial\":{");
             put_str_field(&b, "file", s->man.partial.name);
@@ -1601,6 +1531,16 @@ static void fmt_bytes(uint64_t b, char *out, size_t n)
         snprintf(out, n, "%" PRIu64 " B", b);
 }
 
+/* Grows the fingerprints of the stdin segment with what this batch committed, up to
+ * LS_ING_PREFIX_MAX bytes (the segment always starts at this run's first stdin byte). */
+static void stdin_fingerprint(source *s)
+{
+    const char *p;
+    size_t n;
+    ls_ing_reader_prefix(s->rd, &p, &n);
+    ls_manifest_set_fingerprints(&s->man, p, n);
+}
+
 static int commit_batch(engine *e, ls_error *err)
 {
     int rc = finish_writer(e, err);
@@ -1621,6 +1561,8 @@ static int commit_batch(engine *e, ls_error *err)
         if (s->rd && !s->is_stdin && s->touched)
             ls_manifest_set_partial(&s->man, s->cur.name, s->cur.size, s->cur.mtime,
                                     ls_ing_reader_offset(s->rd), s->cur_line);
+        if (s->is_stdin && s->touched)
+            stdin_fingerprint(s);
     }
     ls_buf params = {0}, doc = {0};
     ls_buf_puts(&params, "{\"outputMode\":\"Append\",\"queryId\":");
@@ -1721,14 +1663,10 @@ static int commit_batch(engine *e, ls_error *err)
           bn, version, e->b_out_rows, in, out, e->b_src_done, e->b_out_files, e->pset_n,
           e->b_errors, e->b_rescued, e->b_changed, lat, cms, lag);
     /* the next batch reads the table as of this commit */
-    ls_delta_snapshot *ns = NULL;
-    ls_delta_snapshot_spec spec = {.at = LS_AT_LATEST};
-    if ((rc = ls_delta_snapshot_load(e->t, &spec, &ns, err))) {
-        ls_err_prefix(err, "reloading the table after commit %" PRId64, version);
+    if ((rc = ls_delta_snapshot_update(e->snap, e->t, -1, err))) {
+        ls_err_prefix(err, "updating the snapshot after commit %" PRId64, version);
         return rc;
     }
-    ls_delta_snapshot_free(e->snap);
-    e->snap = ns;
     write_status(e, "running");
     return LS_OK;
 }
@@ -1855,37 +1793,31 @@ static int infer_schema(engine *e, ls_schema **out, ls_error *err)
         }
         ls_infer *inf = ls_infer_new();
         uint64_t used = 0, lines = 0;
-        ls_csv_record hdr = {0}, rec = {0};
+        ls_csv_tok tok = {0};
+        tok.opts.delim = s->csv_tok.opts.delim;
+        ls_csv_header hdr = {0};
         bool csv = s->cur_fmt == LS_ING_CSV, have_hdr = false;
         size_t pos = (n >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3)) ? 3 : 0;
         while (pos < n && lines < e->o->infer_rows) {
             if (csv) {
                 size_t u = 0;
-                uint64_t nl = 0;
-                int r = ls_csv_parse_record(p + pos, n - pos, ls_ing_reader_eof(s->rd), &rec, &u,
-                                            &nl);
-                if (r == 0)
-                    break;
+                bool got = false;
+                ls_error ie = {0};
+                int r = ls_csv_next(&tok, p + pos, n - pos, ls_ing_reader_eof(s->rd), &u, &got,
+                                    &ie);
                 pos += u;
-                if (r < 0 || csv_blank(&rec))
+                if (r == LS_OK && !got && u == 0)
+                    break;
+                if (r || !got || ls_csv_blank(&tok))
                     continue;
                 if (!have_hdr) {
-                    hdr.text.len = 0;
-                    ls_buf_append(&hdr.text, rec.text.data, rec.text.len);
-                    hdr.n = rec.n;
-                    hdr.cap = rec.n + 1;
-                    hdr.off = ls_xmalloc(hdr.cap * sizeof(size_t));
-                    hdr.quoted = ls_xmalloc(hdr.cap * sizeof(bool));
-                    memcpy(hdr.off, rec.off, (rec.n + 1) * sizeof(size_t));
-                    memcpy(hdr.quoted, rec.quoted, rec.n * sizeof(bool));
+                    ls_csv_header_set(&hdr, &tok); /* unbound: types are guessed */
                     have_hdr = true;
                     continue;
                 }
-                if (rec.n != hdr.n)
-                    continue;
                 e->json.len = 0;
-                ls_csv_to_json(&hdr, &rec, NULL, &e->json);
-                ls_error ie = {0};
+                if (ls_csv_record_json(&hdr, &tok, &e->json, &ie))
+                    continue;
                 if (ls_infer_line(inf, (const char *)e->json.data, e->json.len, lines + 1, &ie) ==
                     LS_OK)
                     used++;
@@ -1910,8 +1842,8 @@ static int infer_schema(engine *e, ls_schema **out, ls_error *err)
                 pos += ll + (nl ? 1 : 0);
             }
         }
-        ls_csv_record_free(&hdr);
-        ls_csv_record_free(&rec);
+        ls_csv_header_free(&hdr);
+        ls_csv_tok_free(&tok);
         if (used == 0) {
             ls_infer_free(inf);
             if (ls_ing_reader_eof(s->rd) || n >= (64u << 20)) {
@@ -2163,6 +2095,231 @@ static int load_positions(engine *e, ls_error *err)
     return LS_OK;
 }
 
+/* ---- stdin across restarts --------------------------------------------------------------- */
+
+/* Buffers at least want bytes of stdin (fewer only at its end). *stopped on a first signal. */
+static int stdin_peek(engine *e, source *s, size_t want, bool *stopped, ls_error *err)
+{
+    int64_t t0 = ls_monotonic_nanos();
+    bool told = false;
+    for (;;) {
+        const char *p;
+        size_t n;
+        ls_ing_reader_data(s->rd, &p, &n);
+        if (n >= want || ls_ing_reader_eof(s->rd))
+            return LS_OK;
+        if (!told && ls_monotonic_nanos() - t0 > 3000000000LL) {
+            told = true;
+            logf_(e, "stdin: waiting for %zu bytes of it (%zu so far) to resume", want, n);
+        }
+        if (abort_requested(e))
+            return ls_err(err, LS_ERR_INTERRUPTED, "aborted while reading stdin to resume");
+        if (stop_requested(e)) {
+            *stopped = true;
+            return LS_OK;
+        }
+        int rc = ls_ing_reader_fill(s->rd, 200, err);
+        if (rc)
+            return rc;
+    }
+}
+
+/* Reads and drops n bytes of a stdin pipe; *short_read when it ends first. */
+static int stdin_discard(engine *e, source *s, uint64_t n, bool *short_read, bool *stopped,
+                         ls_error *err)
+{
+    while (n > 0) {
+        const char *p;
+        size_t have;
+        ls_ing_reader_data(s->rd, &p, &have);
+        if (have) {
+            size_t k = have < n ? have : (size_t)n;
+            ls_ing_reader_consume(s->rd, k);
+            n -= k;
+            continue;
+        }
+        if (ls_ing_reader_eof(s->rd)) {
+            *short_read = true;
+            return LS_OK;
+        }
+        int rc = stdin_peek(e, s, 1, stopped, err);
+        if (rc || *stopped)
+            return rc;
+    }
+    return LS_OK;
+}
+
+/* stdin continues the committed segment from its start (stream_base/lines_base are where
+ * the segment starts in the totals), or starts a new one (why says why). */
+static void stdin_new_segment(engine *e, source *s, const char *why)
+{
+    ls_manifest *m = &s->man;
+    if (m->stream_offset > m->seg_offset || m->stream_lines > m->seg_lines) {
+        m->seg_no++;
+        m->seg_offset = m->stream_offset;
+        m->seg_lines = m->stream_lines;
+        m->head_len = 0;
+        m->n_fp = 0;
+    }
+    s->stream_base = m->seg_offset;
+    s->lines_base = m->seg_lines;
+    logf_(e, "stdin: a new stream (%s): ingesting it from its first byte as stream segment %" PRIu64
+             " (committed before it: %" PRIu64 " bytes, %" PRIu64 " lines)",
+          why, m->seg_no, m->seg_offset, m->seg_lines);
+}
+
+/* Before the first batch: decides whether stdin replays the stream segment committed by
+ * earlier runs (then its committed bytes are skipped) or is a new stream (then all of it
+ * is ingested), per --stdin-resume. A replay is recognised by the fingerprint of the
+ * segment's first bytes and, for a file, a size of at least the committed bytes. CSV:
+ * the header (at the stream's start) is read before the skip. */
+static int stdin_resume(engine *e, source *s, ls_error *err)
+{
+    ls_manifest *m = &s->man;
+    ls_stdin_resume mode = e->o->stdin_resume;
+    uint64_t seg_bytes = m->stream_offset - m->seg_offset; /* decode checked the order */
+    uint64_t seg_lines = m->stream_lines - m->seg_lines;
+    s->stream_base = m->seg_offset;
+    s->lines_base = m->seg_lines;
+    if (seg_bytes == 0) /* nothing of this segment committed: it starts here either way */
+        return LS_OK;
+    bool stopped = false;
+    uint64_t fsize = 0;
+    bool seekable = ls_ing_reader_seekable(s->rd, &fsize);
+    char why[200];
+    if (mode == LS_STDIN_NEW) {
+        stdin_new_segment(e, s, "--stdin-resume new");
+        return LS_OK;
+    }
+    if (mode == LS_STDIN_SKIP && seekable && fsize < seg_bytes)
+        return ls_err(err, LS_ERR_INVALID,
+                      "--stdin-resume skip: stdin is a file of %" PRIu64 " bytes, shorter than "
+                      "the %" PRIu64 " bytes (%" PRIu64 " lines) already committed from the "
+                      "stream it should replay (segment %" PRIu64 "); if it is new data, use "
+                      "--stdin-resume new",
+                      fsize, seg_bytes, seg_lines, m->seg_no);
+    bool known = m->head_len > 0; /* (tables of an earlier lakestream have no head) */
+    if (mode == LS_STDIN_AUTO && !known) {
+        stdin_new_segment(e, s, "the table holds no fingerprint of the committed stream; use "
+                                "--stdin-resume skip if this replays it");
+        return LS_OK;
+    }
+    if (mode == LS_STDIN_AUTO && seekable && fsize < seg_bytes) {
+        snprintf(why, sizeof why,
+                 "a file of %" PRIu64 " bytes, shorter than the %" PRIu64 " bytes committed",
+                 fsize, seg_bytes);
+        stdin_new_segment(e, s, why);
+        return LS_OK;
+    }
+    /* the head byte by byte as it arrives (a new live stream is told by its first
+     * differing byte, not after KiBs of it), then the longer fingerprints */
+    int rc = LS_OK;
+    const char *p;
+    size_t n;
+    bool same = known;
+    why[0] = 0;
+    for (size_t k = 0; same;) {
+        ls_ing_reader_data(s->rd, &p, &n);
+        size_t c = n < m->head_len ? n : m->head_len;
+        if (c > k && memcmp(p + k, m->head + k, c - k) != 0) {
+            snprintf(why, sizeof why, "its first bytes differ from the committed stream's");
+            same = false;
+        } else if (c == m->head_len) {
+            break;
+        } else if (ls_ing_reader_eof(s->rd)) {
+            snprintf(why, sizeof why, "it ends within the first %zu bytes of the committed "
+                                      "stream",
+                     m->head_len);
+            same = false;
+        } else {
+            k = c;
+            if ((rc = stdin_peek(e, s, c + 1, &stopped, err)))
+                return rc;
+            if (stopped)
+                goto stop;
+        }
+    }
+    for (int i = 0; i < m->n_fp && same; i++) {
+        uint64_t len = m->fp_len[i];
+        if ((rc = stdin_peek(e, s, (size_t)len, &stopped, err)))
+            return rc;
+        if (stopped)
+            goto stop;
+        ls_ing_reader_data(s->rd, &p, &n);
+        if (n < len)
+            snprintf(why, sizeof why, "it ends within the first %" PRIu64 " bytes of the "
+                                      "committed stream",
+                     len);
+        else if (ls_hash64(p, (size_t)len, LS_STREAM_FP_SEED) != m->fp[i])
+            snprintf(why, sizeof why, "its first %" PRIu64 " bytes differ from the committed "
+                                      "stream's",
+                     len);
+        else
+            continue;
+        same = false;
+    }
+    if (!same && mode == LS_STDIN_AUTO) {
+        stdin_new_segment(e, s, why);
+        return LS_OK;
+    }
+    if (!same && known)
+        logf_(e, "warning: stdin does not start like the committed stream (%s); skipping its "
+                 "first %" PRIu64 " bytes anyway (--stdin-resume skip)",
+              why, seg_bytes);
+    if (!same) { /* the segment goes on with this stream: the next commit fingerprints it */
+        m->head_len = 0;
+        m->n_fp = 0;
+    }
+    /* a replay: the header first, then skip what is committed */
+    if (s->cur_fmt == LS_ING_CSV) {
+        for (;;) {
+            if ((rc = csv_read_header(e, s, err)))
+                return rc;
+            if (s->csv_have_header || ls_ing_reader_eof(s->rd))
+                break;
+            ls_ing_reader_data(s->rd, &p, &n);
+            if ((rc = stdin_peek(e, s, n + 1, &stopped, err)))
+                return rc;
+            if (stopped)
+                goto stop;
+        }
+    }
+    uint64_t at = ls_ing_reader_offset(s->rd);
+    if (seg_bytes > at) {
+        bool short_read = false;
+        if (seekable) {
+            if (fsize < seg_bytes) /* (skip mode checked it before: the file shrank since) */
+                short_read = true;
+            else if ((rc = ls_ing_reader_skip(s->rd, seg_bytes - at, err)))
+                return rc;
+        } else if ((rc = stdin_discard(e, s, seg_bytes - at, &short_read, &stopped, err))) {
+            return rc;
+        }
+        if (stopped)
+            goto stop;
+        if (short_read)
+            return ls_err(err, LS_ERR_INVALID,
+                          "stdin ended at byte %" PRIu64 ", before the %" PRIu64 " bytes (%" PRIu64
+                          " lines) already committed from the stream it %s (segment %" PRIu64
+                          "): nothing was ingested; if it is new data, use --stdin-resume new",
+                          ls_ing_reader_offset(s->rd), seg_bytes, seg_lines,
+                          same ? "replays (its first bytes match)" : "should replay",
+                          m->seg_no);
+        s->cur_line = seg_lines;
+    }
+    m->stream_offset = s->stream_base + ls_ing_reader_offset(s->rd);
+    m->stream_lines = s->lines_base + s->cur_line;
+    s->touched = false;
+    logf_(e, "stdin: %s stream segment %" PRIu64 ": skipped the %" PRIu64 " bytes (%" PRIu64
+             " lines) already in the table; continuing at line %" PRIu64,
+          same ? "replays" : "taken as a replay of", m->seg_no, seg_bytes, seg_lines,
+          s->cur_line + 1);
+    return LS_OK;
+stop:
+    s->exhausted = true; /* a first signal: nothing more is read (nothing was ingested) */
+    return LS_OK;
+}
+
 /* ---- the loop ----------------------------------------------------------------------------- */
 
 static void wait_for_input(engine *e, int64_t until_ns)
@@ -2298,8 +2455,8 @@ static void engine_free(engine *e)
             free(s->q[s->q_head + k].name);
         free(s->q);
         ls_buf_free(&s->errs);
-        ls_csv_record_free(&s->csv_header);
-        ls_csv_record_free(&s->csv_rec);
+        ls_csv_header_free(&s->csv_header);
+        ls_csv_tok_free(&s->csv_tok);
         free(s->uri);
         free(s->app_id);
         free(s->domain);
@@ -2416,6 +2573,9 @@ int ls_ingest_run(const ls_ingest_opts *o, ls_ingest_totals *totals, ls_error *e
         rc = setup_from_table(e, err);
     if (rc == LS_OK)
         rc = pipeline_start(e, err);
+    for (int i = 0; i < e->n_src && rc == LS_OK; i++)
+        if (e->src[i].is_stdin)
+            rc = stdin_resume(e, &e->src[i], err);
     if (rc == LS_OK) {
         e->version = ls_delta_snapshot_version(e->snap);
         e->tot.table_version = e->version;
@@ -2468,6 +2628,15 @@ int ls_ingest_describe(const char *table, ls_buf *out, ls_error *err)
         ls_delta_close(t);
         return rc;
     }
+    if (!ls_ingest_describe_snapshot(snap, out))
+        ls_buf_puts(out, "(no ingest positions in this table)\n");
+    ls_delta_snapshot_free(snap);
+    ls_delta_close(t);
+    return LS_OK;
+}
+
+size_t ls_ingest_describe_snapshot(const ls_delta_snapshot *snap, ls_buf *out)
+{
     size_t n = ls_delta_snapshot_num_txns(snap), shown = 0;
     for (size_t i = 0; i < n; i++) {
         const ls_delta_txn_action *tx = ls_delta_snapshot_txn(snap, i);
@@ -2481,6 +2650,7 @@ int ls_ingest_describe(const char *table, ls_buf *out, ls_error *err)
         if (ls_manifest_decode(d->configuration, &m, &me) != LS_OK) {
             ls_buf_printf(out, "%s: txn %" PRId64 ", unreadable manifest (%s)\n", tx->app_id,
                           tx->version, me.msg);
+            shown++;
             continue;
         }
         ls_buf_printf(out, "%s: source %s, batch %" PRId64 ", %zu files done", tx->app_id,
@@ -2492,12 +2662,25 @@ int ls_ingest_describe(const char *table, ls_buf *out, ls_error *err)
             ls_buf_printf(out, ", stdin at byte %" PRIu64 " (line %" PRIu64 ")", m.stream_offset,
                           m.stream_lines);
         ls_buf_putc(out, '\n');
+        if (m.stream_offset || m.stream_lines || m.seg_no) {
+            /* what a producer needs: where the current stream is committed up to */
+            uint64_t sb = m.stream_offset - m.seg_offset, sl = m.stream_lines - m.seg_lines;
+            ls_buf_printf(out, "  stdin stream segment %" PRIu64 ": %" PRIu64 " bytes, %" PRIu64
+                               " lines committed (the next line is line %" PRIu64
+                               ", at byte %" PRIu64 " of this stream)",
+                          m.seg_no, sb, sl, sl + 1, sb);
+            if (m.seg_no)
+                ls_buf_printf(out, "; earlier streams: %" PRIu64 " bytes, %" PRIu64 " lines",
+                              m.seg_offset, m.seg_lines);
+            if (m.n_fp)
+                ls_buf_printf(out, "; fingerprint of its first %" PRIu64 " bytes %016" PRIx64,
+                              m.fp_len[m.n_fp - 1], m.fp[m.n_fp - 1]);
+            else if (m.head_len)
+                ls_buf_printf(out, "; its first %zu bytes are recorded", m.head_len);
+            ls_buf_putc(out, '\n');
+        }
         ls_manifest_free(&m);
         shown++;
     }
-    if (!shown)
-        ls_buf_puts(out, "(no ingest positions in this table)\n");
-    ls_delta_snapshot_free(snap);
-    ls_delta_close(t);
-    return LS_OK;
+    return shown;
 }

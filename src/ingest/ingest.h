@@ -39,6 +39,14 @@ typedef enum ls_ing_trigger {
     LS_TRIG_ONCE,          /* one batch (limits apply), then exit */
 } ls_ing_trigger;
 
+/* What to do when stdin is fed again after earlier runs committed part of it. */
+typedef enum ls_stdin_resume {
+    LS_STDIN_AUTO, /* same stream (fingerprint of its first bytes, and long enough): skip the
+                      committed bytes; a different one: ingest it all as a new stream segment */
+    LS_STDIN_SKIP, /* always skip the committed bytes (error if stdin is shorter) */
+    LS_STDIN_NEW,  /* always a new stream: ingest everything from its first byte */
+} ls_stdin_resume;
+
 #define LS_INGEST_MAX_SOURCES 16
 #define LS_RESCUED_COLUMN "_rescued_data"
 #define LS_INGEST_DOMAIN_PREFIX "lakestream.ingest."
@@ -70,6 +78,7 @@ typedef struct ls_ingest_opts {
     bool listing_only; /* no inotify: discover new files by listing */
     int64_t settle_ms; /* files found by listing must be this old (default 500) */
     const char *status_file;
+    ls_stdin_resume stdin_resume; /* default LS_STDIN_AUTO */
     FILE *log; /* batch log lines (default stderr); NULL with quiet */
     bool quiet;
     /* set by signal handlers: stop = finish the batch, commit, return; abort = return
@@ -96,6 +105,10 @@ char *ls_ingest_default_app_id(const char *source);
 /* Writes a summary of every ingest manifest in the table (one line per app id:
  * batch number, files done, partial file) to out. */
 int ls_ingest_describe(const char *table, ls_buf *out, ls_error *err);
+/* The same for a loaded snapshot (e.g. for `describe`); returns the number of app ids
+ * shown (nothing is written when there are none). For stdin, a second line gives the
+ * bytes and lines committed of the current stream, which a producer resumes from. */
+size_t ls_ingest_describe_snapshot(const ls_delta_snapshot *snap, ls_buf *out);
 
 /* ==== building blocks (used by the engine; exposed for tests) ============= */
 
@@ -153,30 +166,12 @@ uint32_t ls_murmur3_32(const void *data, size_t n, uint32_t seed);
 int32_t ls_bucket_i64(int64_t v, int n);
 int32_t ls_bucket_bytes(const void *p, size_t len, int n);
 
-/* ---- CSV (ing_csv.c): RFC 4180 records with a header, turned into JSON objects ---- */
-
-typedef struct ls_csv_record {
-    ls_buf text;  /* unescaped cell bytes back to back */
-    size_t *off;  /* cell i = text[off[i] .. off[i+1]) */
-    bool *quoted;
-    size_t n, cap;
-} ls_csv_record;
-void ls_csv_record_free(ls_csv_record *r);
-/* Parses one record at p[0..n). Returns 1 with *used when complete, 0 when more input
- * is needed (only when !eof), -1 unterminated quote, -2 garbage after a closing quote
- * (*used then points past the offending line). *newlines counts line breaks consumed. */
-int ls_csv_parse_record(const char *p, size_t n, bool eof, ls_csv_record *r, size_t *used,
-                        uint64_t *newlines);
-/* One record as a JSON object keyed by the header. cols[i] (may be NULL for columns not
- * in the schema) types the conversion; without a type, numbers/booleans are guessed. */
-void ls_csv_to_json(const ls_csv_record *header, const ls_csv_record *rec,
-                    const ls_field *const *cols, ls_buf *out);
-
 /* ---- line reader (ing_reader.c): a file (optionally gzip/zstd) or stdin ---- */
 
 typedef enum ls_ing_codec { LS_ING_PLAIN, LS_ING_GZIP, LS_ING_ZSTD } ls_ing_codec;
 ls_ing_codec ls_ing_codec_of(const char *name); /* by extension */
 ls_ing_format ls_ing_format_of(const char *name, ls_ing_format dflt);
+char ls_ing_csv_delim_of(const char *name); /* '\t' for .tsv (also compressed), else ',' */
 
 typedef struct ls_ing_reader ls_ing_reader;
 /* Opens path (fd 0 when path is "-"); reads at most limit raw bytes of a file (its size
@@ -192,9 +187,16 @@ void ls_ing_reader_data(const ls_ing_reader *r, const char **p, size_t *n);
 void ls_ing_reader_consume(ls_ing_reader *r, size_t n);
 bool ls_ing_reader_eof(const ls_ing_reader *r); /* no more input after the buffer */
 uint64_t ls_ing_reader_offset(const ls_ing_reader *r); /* decompressed bytes consumed */
-/* Skips n decompressed bytes from the start (resume). */
+/* Skips n decompressed bytes (resume); a plain file, or stdin redirected from one, seeks
+ * past the buffered bytes instead of reading them. */
 int ls_ing_reader_skip(ls_ing_reader *r, uint64_t n, ls_error *err);
 int ls_ing_reader_fd(const ls_ing_reader *r); /* for poll() on stdin */
+/* stdin redirected from a regular file: true, with *size = its bytes from where stdin
+ * stood when opened to its current end (ls_ing_reader_skip then seeks). */
+bool ls_ing_reader_seekable(const ls_ing_reader *r, uint64_t *size);
+/* stdin: its first bytes as read so far (at most LS_ING_PREFIX_MAX), for fingerprints. */
+#define LS_ING_PREFIX_MAX 4096
+void ls_ing_reader_prefix(const ls_ing_reader *r, const char **p, size_t *n);
 
 /* ---- landing folder (ing_folder.c) ---- */
 
@@ -235,6 +237,8 @@ typedef struct ls_mf_file {
     int64_t mtime_ms;
 } ls_mf_file;
 
+#define LS_STREAM_HEAD 128     /* stdin: first bytes kept as they are */
+#define LS_STREAM_FP_LEVELS 2  /* and hashes of the first 1024 and 4096 */
 typedef struct ls_manifest {
     char *source;
     int64_t batch; /* = txn version of the commit that wrote it */
@@ -245,8 +249,19 @@ typedef struct ls_manifest {
     bool has_partial;
     ls_mf_file partial;
     uint64_t partial_offset, partial_line;
-    /* stdin: bytes and lines committed */
+    /* stdin: bytes and lines committed (totals over all stream segments) */
     uint64_t stream_offset, stream_lines;
+    /* stdin: the current stream segment (a new one starts when stdin turns out to be a
+     * different stream than the committed one): its number, the totals where it starts,
+     * its first head_len = min(committed, LS_STREAM_HEAD) bytes (compared byte by byte,
+     * so a new live stream is told by its first differing byte, without waiting for KiBs
+     * of it) and fingerprints fp[i] = XXH3 (ls_hash64, seed LS_STREAM_FP_SEED) of its
+     * first fp_len[i] = min(committed, 1024 / 4096) bytes, when longer than the head */
+    uint64_t seg_no, seg_offset, seg_lines;
+    uint8_t head[LS_STREAM_HEAD];
+    size_t head_len;
+    int n_fp;
+    uint64_t fp_len[LS_STREAM_FP_LEVELS], fp[LS_STREAM_FP_LEVELS];
     char *input_schema; /* DDL of the nested input schema (--flatten/--explode) or NULL */
 } ls_manifest;
 
@@ -258,6 +273,10 @@ bool ls_manifest_remove(ls_manifest *m, const char *name);
 void ls_manifest_set_partial(ls_manifest *m, const char *name, uint64_t size, int64_t mtime,
                              uint64_t offset, uint64_t line);
 void ls_manifest_clear_partial(ls_manifest *m);
+#define LS_STREAM_FP_SEED 0x57d1f00dULL
+/* Sets m's head and fingerprints from the segment's first bytes p[0..n) for its committed
+ * bytes (unchanged when n is too short for them). */
+void ls_manifest_set_fingerprints(ls_manifest *m, const char *p, size_t n);
 /* Compact JSON: files sorted by name and front-coded [[shared, "suffix", size, mtime]...]. */
 void ls_manifest_encode(const ls_manifest *m, ls_buf *out);
 int ls_manifest_decode(const char *json, ls_manifest *m, ls_error *err);
@@ -295,5 +314,13 @@ int ls_ing_evolve(const ls_schema *schema, const char *rescued_json, size_t len,
                   ls_schema **out, ls_error *err);
 /* Whether b extends a: every leaf of a is in b (same path) with the same or a wider type. */
 bool ls_ing_schema_extends(const ls_schema *a, const ls_schema *b);
+/* Makes the evolved table schema nt the schema of meta (the next commit's metaData), keeping
+ * the table's field metadata and declaring type widening (delta.typeChanges,
+ * delta.enableTypeWidening, the typeWidening feature: ls_delta_evolve_schema). The
+ * commit's protocol: *proto when *need_protocol, else table_proto; when it must change,
+ * *proto is replaced and *need_protocol set. next_version: the version the commit expects. */
+int ls_ing_apply_schema(ls_delta_metadata *meta, const ls_schema *nt,
+                        const ls_delta_protocol *table_proto, int64_t next_version,
+                        ls_delta_protocol *proto, bool *need_protocol, ls_error *err);
 
 #endif

@@ -225,6 +225,16 @@ r=$(tsql "$TF" "count(*) AS n, sum(geo_pos_x) AS x")
 check "flatten + explode: a restart remembers the input schema" \
   '[ $rc = 0 ] && [ "$(echo "$r" | jget n)" = 5 ] && [ "$(echo "$r" | jget x)" = 7 ]' "$r"
 
+# ---- 3e'. TSV: a .tsv file (also compressed) is split on tabs -----------------------------------------
+TS="$T/tsv_land"; TT="$T/tsv_table"; mkdir -p "$TS"
+printf 'id\tname\tv\n1\talpha, beta\t1.5\n2\t"q\tx"\t2\n' > "$TS/a.tsv"
+printf 'id\tname\tv\n3\tgamma\t\n' | gzip > "$TS/b.tsv.gz"
+"$LS" ingest "$TT" --source "$TS" --create --schema "id BIGINT, name STRING, v DOUBLE" \
+  --trigger available-now --quiet; rc=$?
+r=$("$LS" cat "$TT" --columns id,name,v --format csv 2>&1 | sort)
+check "TSV files are split on tabs (quoted tab kept, comma is data)" \
+  '[ $rc = 0 ] && [ "$r" = "$(printf "1,\"alpha, beta\",1.5\n2,q\tx,2\n3,gamma,\nid,name,v")" ]' "$r"
+
 # ---- 3f. usage errors ---------------------------------------------------------------------------------
 "$LS" ingest "$T/x" --source "$LAND" --trigger sometimes >/dev/null 2>&1; rc=$?
 check "bad --trigger is a usage error" '[ $rc = 2 ]'

@@ -190,54 +190,6 @@ static void test_duration(void)
     CHECK(ls_ing_parse_duration("", &ms, &err) != LS_OK);
 }
 
-/* ---- CSV ----------------------------------------------------------------------------- */
-
-static void test_csv(void)
-{
-    const char *text = "a,b,c\r\n1,\"x, \"\"y\"\"\",\r\n2,\"multi\nline\",z\n3,,\"\"\n";
-    size_t n = strlen(text), pos = 0;
-    ls_csv_record r = {0}, hdr = {0};
-    uint64_t nl = 0;
-    size_t used = 0;
-    CHECK(ls_csv_parse_record(text, n, true, &hdr, &used, &nl) == 1);
-    CHECK(hdr.n == 3 && nl == 1);
-    pos += used;
-    CHECK(ls_csv_parse_record(text + pos, n - pos, true, &r, &used, &nl) == 1);
-    CHECK(r.n == 3);
-    CHECK(r.off[2] - r.off[1] == 6 && !memcmp(r.text.data + r.off[1], "x, \"y\"", 6));
-    CHECK(r.off[3] == r.off[2] && !r.quoted[2]);
-    ls_schema *s = NULL;
-    ls_error err = {0};
-    CHECK_OK(ls_schema_parse_ddl("a INT, b STRING, c STRING", &s, &err), &err);
-    const ls_field *cols[3] = {&s->root.children[0], &s->root.children[1], &s->root.children[2]};
-    ls_buf j = {0};
-    ls_csv_to_json(&hdr, &r, cols, &j);
-    CHECK_STR(ls_buf_cstr(&j), "{\"a\":1,\"b\":\"x, \\\"y\\\"\",\"c\":null}");
-    pos += used;
-    /* a record cut in the middle of a quoted cell needs more input */
-    CHECK(ls_csv_parse_record(text + pos, 9, false, &r, &used, &nl) == 0);
-    CHECK(ls_csv_parse_record(text + pos, n - pos, true, &r, &used, &nl) == 1);
-    CHECK(r.n == 3 && r.off[2] - r.off[1] == 10);
-    pos += used;
-    CHECK(ls_csv_parse_record(text + pos, n - pos, true, &r, &used, &nl) == 1);
-    j.len = 0;
-    ls_csv_to_json(&hdr, &r, cols, &j);
-    CHECK_STR(ls_buf_cstr(&j), "{\"a\":3,\"b\":null,\"c\":\"\"}");
-    /* guessing without a schema */
-    j.len = 0;
-    ls_csv_to_json(&hdr, &r, NULL, &j);
-    CHECK_STR(ls_buf_cstr(&j), "{\"a\":3,\"b\":null,\"c\":\"\"}");
-    /* errors */
-    const char *bad1 = "\"never closed";
-    CHECK(ls_csv_parse_record(bad1, strlen(bad1), true, &r, &used, &nl) == -1);
-    const char *bad2 = "\"a\"b,c\nnext\n";
-    CHECK(ls_csv_parse_record(bad2, strlen(bad2), true, &r, &used, &nl) == -2);
-    CHECK(used == 7); /* skips the rest of the line */
-    ls_buf_free(&j);
-    ls_csv_record_free(&r);
-    ls_csv_record_free(&hdr);
-    ls_schema_free(s);
-}
 
 /* ---- manifest ---------------------------------------------------------------------------- */
 
@@ -673,7 +625,6 @@ int main(void)
     RUN(test_murmur_bucket);
     RUN(test_derive);
     RUN(test_duration);
-    RUN(test_csv);
     RUN(test_manifest);
     RUN(test_reader);
     RUN(test_folder_inotify);
