@@ -58,7 +58,7 @@ int cmd_parquet_write(int argc, char **argv)
     const char *cmd = "parquet write";
     const char *input = NULL, *ddl = NULL, *codec_name = "zstd", *level_s = NULL;
     const char *rg_s = NULL, *page_s = NULL, *infer_s = NULL;
-    bool no_dict = false, no_index = false;
+    bool no_dict = false, no_index = false, durable = false;
     cli_opt opts[] = {
         OPT_VAL("input", &input),
         OPT_VAL("schema", &ddl),
@@ -69,6 +69,7 @@ int cmd_parquet_write(int argc, char **argv)
         OPT_VAL("infer-rows", &infer_s),
         OPT_FLAG("no-dictionary", &no_dict),
         OPT_FLAG("no-page-index", &no_index),
+        OPT_FLAG("fsync", &durable),
     };
     const char *pos[1];
     int npos, rc;
@@ -129,6 +130,9 @@ int cmd_parquet_write(int argc, char **argv)
     }
     if ((rc = ls_output_open_file(out_path, &out, &err)))
         goto fail;
+    /* like cp and other converters, no fsync unless asked: the file still appears
+     * whole or not at all (temp file + rename) */
+    ls_output_set_durable(out, durable);
     if ((rc = ls_pq_writer_new(out, schema, &wo, &w, &err)))
         goto fail;
     ls_json_opts jo = {.strict = true, .ignore_unknown_fields = false};

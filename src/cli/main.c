@@ -21,6 +21,7 @@ static void usage(FILE *f)
             "single Parquet files:\n"
             "  parquet write OUT.parquet --input IN.ndjson [--schema DDL] [--codec zstd|snappy|gzip|none]\n"
             "                [--compression-level N] [--row-group-size BYTES] [--page-size BYTES]\n"
+            "                [--fsync]    (fsync before publishing; table writes always do)\n"
             "  parquet meta FILE          metadata as JSON\n"
             "  parquet cat FILE [--columns a,b.c] [--limit N] [--format ndjson|csv]\n"
             "\n"

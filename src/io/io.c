@@ -341,6 +341,8 @@ int ls_output_write(ls_output *o, const void *data, size_t n, ls_error *err)
 
 uint64_t ls_output_offset(const ls_output *o) { return o->offset; }
 
+void ls_output_set_durable(ls_output *o, bool durable) { o->not_durable = !durable; }
+
 int ls_output_commit(ls_output *o, ls_error *err)
 {
     int rc = LS_OK;

@@ -66,6 +66,11 @@ uint64_t ls_output_offset(const ls_output *o);
 int ls_output_commit(ls_output *o, ls_error *err);
 /* Discards everything written; frees o. */
 void ls_output_abort(ls_output *o);
+/* Whether commit makes the data durable first (fsync of the file and its directory on
+ * local disk). Default true, and always true for objects of a table (a commit must
+ * never name a file a power loss can take away); a plain output file may opt out, as
+ * cp and most conversion tools do: the temp-file + rename publish stays atomic. */
+void ls_output_set_durable(ls_output *o, bool durable);
 
 /* ---- plain local files (CLI inputs/outputs outside any table) ----------- */
 /* Random-access reader over a local file or an object of a store. */

@@ -67,6 +67,7 @@ struct ls_output {
     size_t len, alloc, cap;
     uint64_t offset; /* bytes accepted so far (buffered or written) */
     bool failed;     /* a write failed: commit must not publish */
+    bool not_durable; /* ls_output_set_durable(o, false): publish without fsync */
 };
 
 struct ls_input {

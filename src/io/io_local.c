@@ -705,7 +705,7 @@ static int local_output_commit(ls_output *o, ls_error *err)
 {
     local_out *lo = o->impl;
     int rc = LS_OK;
-    if (fsync(lo->fd) != 0) {
+    if (!o->not_durable && fsync(lo->fd) != 0) {
         int e = errno;
         rc = ls_err(err, LS_ERR_IO, "%s: fsync: %s", lo->tmp, strerror(e));
     }
@@ -719,7 +719,7 @@ static int local_output_commit(ls_output *o, ls_error *err)
     }
     if (rc)
         unlink(lo->tmp);
-    else
+    else if (!o->not_durable)
         rc = fsync_dir(lo->dir, err);
     local_out_free(lo);
     o->impl = NULL;

@@ -534,7 +534,7 @@ static void build_field(schema_build *sb, const ls_field *f, const char *name, i
  * where the stronger match finder pays; on ids and text it rarely does). */
 #define ZSTD_FAST 1
 #define ZSTD_STRONG 3
-#define ZSTD_TRIAL_MIN (64 * 1024)
+#define ZSTD_TRIAL_MIN (16 * 1024)
 
 static int compress_page(ls_pq_writer *w, pq_colw *c, const ls_buf *body, ls_buf *out,
                          ls_error *err)
@@ -872,9 +872,41 @@ static size_t page_estimate(const pq_colw *c)
     return lv + c->pvals.len;
 }
 
-/* Switch from dictionary to PLAIN for the rest of the chunk. */
+/* Appends the PLAIN encoding of dictionary entry e to the open page. */
+static void plain_dict_entry(pq_colw *c, uint32_t e)
+{
+    const pq_dict *d = &c->dict;
+    if (c->phys == LS_PHYS_BYTES) {
+        uint64_t a = d->offs[e], b = d->offs[e + 1];
+        ls_buf_put_u32le(&c->pvals, (uint32_t)(b - a));
+        ls_buf_append(&c->pvals, d->vals.data + a, (size_t)(b - a));
+    } else if (c->phys == LS_PHYS_I128) {
+        const uint8_t *v = d->vals.data + 16 * (size_t)e;
+        uint8_t be[16];
+        for (int k = 0; k < c->type_length; k++)
+            be[k] = v[c->type_length - 1 - k];
+        ls_buf_append(&c->pvals, be, (size_t)c->type_length);
+    } else {
+        ls_buf_append(&c->pvals, d->vals.data + c->es * (size_t)e, c->es);
+    }
+}
+
+/* Switch from dictionary to PLAIN for the rest of the chunk. When no page of the
+ * chunk has used the dictionary yet, the open page is re-encoded as PLAIN from its
+ * indices and the chunk gets no dictionary page at all: a dictionary of mostly
+ * distinct values would store every value twice (in small files, where the first
+ * page is most of the chunk, that costs ~20% of the file). */
 static int dict_fallback(ls_pq_writer *w, pq_colw *c, ls_error *err)
 {
+    if (c->n_dict_data_pages == 0) {
+        c->pvals.len = 0;
+        for (size_t k = 0; k < c->pidx_n; k++)
+            plain_dict_entry(c, c->pidx[k]);
+        c->pidx_n = 0;
+        c->use_dict = false;
+        dict_clear(&c->dict);
+        return LS_OK;
+    }
     int rc = flush_page(w, c, err);
     if (rc)
         return rc;
