@@ -1311,6 +1311,8 @@ static const char *push_number(ls_json_reader *r, const jnode *n, ls_leaf *l, in
         double d;
         if (!num_to_f64_fast(j, &d))
             d = slow_strtod(r, s, e, false);
+        if (LS_UNLIKELY(isinf(d)))
+            return "out of the DOUBLE range"; /* a finite literal must not become Infinity */
         ls_leaf_push_f64(l, rep, d);
         return NULL;
     }
@@ -1323,6 +1325,8 @@ static const char *push_number(ls_json_reader *r, const jnode *n, ls_leaf *l, in
                 f = -f;
         } else {
             f = (float)slow_strtod(r, s, e, true);
+            if (LS_UNLIKELY(isinf(f)))
+                return "out of the FLOAT range"; /* a DOUBLE column would hold it */
         }
         ls_leaf_push_f32(l, rep, f);
         return NULL;

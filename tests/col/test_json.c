@@ -276,16 +276,30 @@ static void test_floats(void)
                            "2.4703282292062328e-324"};
     char line[256];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        snprintf(line, sizeof line, "{\"d\":%s,\"f\":%s}", cases[i], cases[i]);
+        float wantf = strtof(cases[i], NULL);
+        bool f_fits = !isinf(wantf);
+        snprintf(line, sizeof line, "{\"d\":%s,\"f\":%s}", cases[i], f_fits ? cases[i] : "0");
         CHECK_MSG(rd(&f, line) == LS_OK, "%s: %s", line, f.err.msg);
         const ls_leaf *dl = &f.b->leaves[0], *fl = &f.b->leaves[1];
         double want = strtod(cases[i], NULL), got = ((double *)dl->values)[dl->n_values - 1];
-        float wantf = strtof(cases[i], NULL), gotf = ((float *)fl->values)[fl->n_values - 1];
+        float gotf = ((float *)fl->values)[fl->n_values - 1];
         CHECK_MSG(memcmp(&want, &got, 8) == 0, "%s: %.17g vs %.17g", cases[i], got, want);
-        CHECK_MSG(memcmp(&wantf, &gotf, 4) == 0, "%s (float): %.9g vs %.9g", cases[i], gotf, wantf);
+        if (f_fits) {
+            CHECK_MSG(memcmp(&wantf, &gotf, 4) == 0, "%s (float): %.9g vs %.9g", cases[i], gotf,
+                      wantf);
+        } else { /* beyond FLOAT's range: a misfit, never Infinity */
+            snprintf(line, sizeof line, "{\"f\":%s}", cases[i]);
+            CHECK_MSG(rd(&f, line) != LS_OK && strstr(f.err.msg, "(out of the FLOAT range)"),
+                      "%s: %s", line, f.err.msg);
+        }
     }
-    /* overflow rounds to infinity (IEEE), specials from strings */
-    OK_LINE(f, "{\"d\":1e400,\"f\":-1e39}");
+    /* a finite literal beyond the type's range is a misfit (a wider column or the
+     * rescued data keeps it), never Infinity; the specials come from strings */
+    BAD_LINE(f, "{\"d\":1e400}",
+             "line 32: field d: expected DOUBLE, got number 1e400 (out of the DOUBLE range)");
+    BAD_LINE(f, "{\"f\":-1e39}",
+             "line 33: field f: expected FLOAT, got number -1e39 (out of the FLOAT range)");
+    OK_LINE(f, "{\"d\":\"Infinity\",\"f\":\"-Infinity\"}");
     OK_LINE(f, "{\"d\":\"NaN\",\"f\":\"-Infinity\"}");
     OK_LINE(f, "{\"d\":\"Infinity\",\"f\":\"+INF\"}");
     const ls_leaf *dl = &f.b->leaves[0], *fl = &f.b->leaves[1];
@@ -297,9 +311,9 @@ static void test_floats(void)
     CHECK(isinf(((double *)dl->values)[nv - 1]) && isinf(((float *)fl->values)[nv - 1]));
     /* -0 keeps its sign */
     CHECK(signbit(((double *)dl->values)[1]));
-    BAD_LINE(f, "{\"d\":\"1.5\"}", "line 32: field d: expected DOUBLE, got string \"1.5\"");
-    BAD_LINE(f, "{\"d\":NaN}", "line 33, column 6: unexpected 'N', expected a JSON value");
-    BAD_LINE(f, "{\"d\":\"nan\"}", "line 34: field d: expected DOUBLE, got string \"nan\"");
+    BAD_LINE(f, "{\"d\":\"1.5\"}", "line 37: field d: expected DOUBLE, got string \"1.5\"");
+    BAD_LINE(f, "{\"d\":NaN}", "line 38, column 6: unexpected 'N', expected a JSON value");
+    BAD_LINE(f, "{\"d\":\"nan\"}", "line 39: field d: expected DOUBLE, got string \"nan\"");
     fx_free(&f);
 }
 
