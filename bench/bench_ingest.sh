@@ -10,6 +10,7 @@
 # of each measurement, the fastest counts; use 3 on a noisy machine).
 set -u
 cd "$(dirname "$0")/.." || exit 1
+BENCH_NAME=bench_ingest
 BUILD=${1:-build}
 ROWS=${BENCH_ROWS:-2000000}
 NFILES=${BENCH_FILES:-8}
@@ -17,20 +18,9 @@ SEED=${BENCH_SEED:-1}
 REPEAT=${BENCH_REPEAT:-1}
 OUT=bench/out
 mkdir -p "$OUT"
-LS="$BUILD/lakestream"
-DUCK="node tests/interop/duckdb_sql.mjs"
-SCHEMA='event_id STRING, ts TIMESTAMP, user_id BIGINT, session BIGINT, kind STRING, amount DOUBLE, score DOUBLE, tags ARRAY<STRING>, geo STRUCT<lat: DOUBLE, lon: DOUBLE>, referrer STRING, ok BOOLEAN'
-DUCK_COLS="{event_id: 'VARCHAR', ts: 'TIMESTAMPTZ', user_id: 'BIGINT', session: 'BIGINT', kind: 'VARCHAR', amount: 'DOUBLE', score: 'DOUBLE', tags: 'VARCHAR[]', geo: 'STRUCT(lat DOUBLE, lon DOUBLE)', referrer: 'VARCHAR', ok: 'BOOLEAN'}"
-die() { echo "bench_ingest: $*" >&2; exit 1; }
-
-GEN="$BUILD/bench/gen_events"
-if [ ! -x "$GEN" ]; then
-  GEN="$OUT/gen_events"
-  if [ ! -x "$GEN" ] || [ bench/gen_events.c -nt "$GEN" ]; then
-    cc -std=c11 -O2 -D_GNU_SOURCE bench/gen_events.c -o "$GEN" || die "cannot build gen_events"
-  fi
-fi
-[ -d tests/interop/node_modules ] || die "tests/interop/node_modules missing: run 'make deps'"
+. bench/lib.sh
+need_node_modules
+GEN=$(bench_tool gen_events) || die "cannot build gen_events"
 [ -x "$LS" ] || die "$LS is missing: build it with make"
 "$LS" ingest 2>&1 | grep -q "expected the table" || die "$LS has no ingest command"
 
@@ -45,24 +35,6 @@ fi
 IN_BYTES=$(cat "$LAND"/*.json | wc -c)
 cat "$LAND"/*.json >/dev/null # page cache
 
-now_ns() { date +%s%N; }
-measure() { # CMD... -> M_SECS, M_RSS_KB, M_RC
-  local t0 t1
-  t0=$(now_ns)
-  if [ -x /usr/bin/time ]; then
-    /usr/bin/time -f '%M' -o "$OUT/time.txt" "$@" >"$OUT/last.log" 2>&1
-    M_RC=$?
-    M_RSS_KB=$(tail -n 1 "$OUT/time.txt" 2>/dev/null)
-  else
-    "$@" >"$OUT/last.log" 2>&1
-    M_RC=$?
-    M_RSS_KB=0
-  fi
-  t1=$(now_ns)
-  M_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-}
-rate() { awk -v r="$ROWS" -v s="$1" 'BEGIN { if (s > 0) printf "%.0f", r / s; else print 0 }'; }
-mbps() { awk -v n="$IN_BYTES" -v s="$1" 'BEGIN { if (s > 0) printf "%.1f", n / s / 1e6; else print 0 }'; }
 dir_bytes() { find "$1" -name '*.parquet' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
 
 echo "bench_ingest: $ROWS rows in $NFILES NDJSON files, $IN_BYTES bytes ($(awk -v b="$IN_BYTES" -v r="$ROWS" 'BEGIN { printf "%.1f", b / r }') B/row), -> day-partitioned zstd; best of $REPEAT"
@@ -70,14 +42,15 @@ printf '%-8s %-11s %9s %10s %8s %12s %9s\n' threads engine seconds rows/s 'MB/s'
 status=0
 for th in 1 2; do
   TB="$OUT/ingest_table_t$th"
-  best=""
+  best=""; best_cpu=""
   for _ in $(seq "$REPEAT"); do
     rm -rf "$TB"
     measure "$LS" ingest "$TB" --source "$LAND" --create --schema "$SCHEMA" \
       --partition-by "day(ts) AS day" --trigger available-now --max-batch-files 100000 \
       --threads "$th" --codec zstd --quiet
     [ "$M_RC" = 0 ] || break
-    if [ -z "$best" ] || awk -v a="$M_SECS" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$M_SECS; rss=$M_RSS_KB; fi
+    less "$M_SECS" "$best" && { best=$M_SECS; rss=$M_RSS_KB; }
+    [ -n "$M_CPU" ] && less "$M_CPU" "$best_cpu" && best_cpu=$M_CPU
   done
   ls_rate=""
   if [ "$M_RC" != 0 ]; then
@@ -86,20 +59,22 @@ for th in 1 2; do
   else
     ls_rate=$(rate "$best")
     printf '%-8s %-11s %9s %10s %8s %12s %8sM\n' "$th" lakestream "$best" "$ls_rate" "$(mbps "$best")" \
-      "$(dir_bytes "$TB")" "$(awk -v k="$rss" 'BEGIN { printf "%.0f", k / 1024 }')"
+      "$(dir_bytes "$TB")" "$(mib "$rss")"
     files=$(node tests/ingest/delta_live.mjs "$TB" | sed "s/'/''/g; s/^/'/; s/\$/'/" | paste -sd, -)
     n=$($DUCK "SELECT count(*) AS n FROM read_parquet([$files])" 2>/dev/null | sed -n 's/.*"n":"\{0,1\}\([0-9]*\).*/\1/p')
     [ "$n" = "$ROWS" ] || { echo "    WARNING: DuckDB reads ${n:-nothing} rows from the table's files, expected $ROWS"; status=1; }
   fi
   DOUT="$OUT/ingest_duck_t$th"
-  ms=""
+  ms=""; dcpu=""
   for _ in $(seq "$REPEAT"); do
     rm -rf "$DOUT"
     DUCKDB_THREADS=$th measure $DUCK "SET threads=$th; SET TimeZone='UTC'" \
       "COPY (SELECT *, CAST(ts AS DATE) AS day FROM read_json('$LAND/*.json', format='newline_delimited', columns=$DUCK_COLS)) TO '$DOUT' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))"
     m=$(sed -n 's/^elapsed_ms //p' "$OUT/last.log" | tail -n 1)
+    mc=$(sed -n 's/^cpu_ms //p' "$OUT/last.log" | tail -n 1)
+    [ -n "$mc" ] && less "$mc" "$dcpu" && dcpu=$mc
     [ "$M_RC" = 0 ] && [ -n "$m" ] || { ms=""; break; }
-    if [ -z "$ms" ] || awk -v a="$m" -v b="$ms" 'BEGIN { exit !(a < b) }'; then ms=$m; drss=$M_RSS_KB; fi
+    less "$m" "$ms" && { ms=$m; drss=$M_RSS_KB; }
   done
   if [ -z "$ms" ]; then
     echo "duckdb COPY (threads $th) failed:"; tail -n 5 "$OUT/last.log" | sed 's/^/    /'
@@ -108,9 +83,11 @@ for th in 1 2; do
   dsecs=$(awk -v m="$ms" 'BEGIN { printf "%.3f", m / 1000 }')
   d_rate=$(rate "$dsecs")
   printf '%-8s %-11s %9s %10s %8s %12s %8sM\n' "$th" duckdb "$dsecs" "$d_rate" "$(mbps "$dsecs")" \
-    "$(dir_bytes "$DOUT")" "$(awk -v k="$drss" 'BEGIN { printf "%.0f", k / 1024 }')"
+    "$(dir_bytes "$DOUT")" "$(mib "$drss")"
   [ -n "$ls_rate" ] && awk -v a="$ls_rate" -v b="$d_rate" -v t="$th" \
-    'BEGIN { printf "threads %s: ratio lakestream/duckdb %.2fx rows/s\n", t, a / b }'
+    'BEGIN { printf "threads %s: ratio lakestream/duckdb %.2fx rows/s (wall)\n", t, a / b }'
+  [ -n "$ls_rate" ] && [ -n "$best_cpu" ] && [ -n "$dcpu" ] && awk -v a="$best_cpu" -v b="$dcpu" -v t="$th" \
+    'BEGIN { printf "threads %s: cpu seconds lakestream %.3f, duckdb %.3f: %.2fx less CPU per row\n", t, a, b / 1000, (b / 1000) / a }'
 done
 echo "(lakestream: wall time of the whole process incl. table creation and commit; duckdb: the COPY inside node; its RSS is node's)"
 exit $status

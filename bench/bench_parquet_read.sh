@@ -19,6 +19,7 @@
 # Prints seconds, MB/s (file bytes / CPU time), rows/s and the ratio lakestream/DuckDB per file.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+BENCH_NAME=bench_parquet_read
 BUILD=${1:-build}
 ROWS=${BENCH_ROWS:-3000000}
 SEED=${BENCH_SEED:-1}
@@ -26,43 +27,15 @@ REPEAT=${BENCH_REPEAT:-1}
 DQ=${BENCH_DUCK_QUERY:-sum}
 OUT=bench/out
 mkdir -p "$OUT"
-LS="$BUILD/lakestream"
-DUCK="node tests/interop/duckdb_sql.mjs"
 ROOT=$PWD
-LDLIBS="-lzstd -lsnappy -lz -llz4 -lbrotlienc -lbrotlidec -lxxhash -lroaring -lcrypto -lpthread -lm"
+. bench/lib.sh
+need_node_modules
 
-SCHEMA='event_id STRING, ts TIMESTAMP, user_id BIGINT, session BIGINT, kind STRING, amount DOUBLE, score DOUBLE, tags ARRAY<STRING>, geo STRUCT<lat: DOUBLE, lon: DOUBLE>, referrer STRING, ok BOOLEAN'
-DUCK_COLS="{event_id: 'VARCHAR', ts: 'TIMESTAMPTZ', user_id: 'BIGINT', session: 'BIGINT', kind: 'VARCHAR', amount: 'DOUBLE', score: 'DOUBLE', tags: 'VARCHAR[]', geo: 'STRUCT(lat DOUBLE, lon DOUBLE)', referrer: 'VARCHAR', ok: 'BOOLEAN'}"
-
-die() { echo "bench_parquet_read: $*" >&2; exit 1; }
-
-[ -d tests/interop/node_modules ] || die "tests/interop/node_modules missing: run 'make deps' (scripts/install-deps.sh)"
-
-# --- the generator and the reader program (built by make; compiled here as a fallback) ---
-GEN="$BUILD/bench/gen_events"
-if [ ! -x "$GEN" ]; then
-  GEN="$OUT/gen_events"
-  if [ ! -x "$GEN" ] || [ bench/gen_events.c -nt "$GEN" ]; then
-    cc -std=c11 -O2 -D_GNU_SOURCE bench/gen_events.c -o "$GEN" || die "cannot build gen_events"
-  fi
-fi
-READ="$BUILD/bench/bench_read"
-if [ ! -x "$READ" ] || [ bench/bench_read.c -nt "$READ" ]; then
-  if [ -f "$BUILD/liblakestream.a" ]; then
-    READ="$OUT/bench_read"
-    cc -std=c11 -O2 -g -D_GNU_SOURCE -Iinclude -Isrc bench/bench_read.c -o "$READ" "$BUILD/liblakestream.a" $LDLIBS \
-      2>"$OUT/bench_read.build.log" || READ=""
-  else
-    READ=""
-  fi
-fi
+# --- the events and the reader program (built by make; compiled here as a fallback) ---
+READ=""
+[ -f "$BUILD/liblakestream.a" ] && READ=$(bench_tool bench_read)
 [ -n "$READ" ] || echo "lakestream: bench_read could not be built (see $OUT/bench_read.build.log): only DuckDB is measured"
-
-EV="$OUT/events_${ROWS}_s${SEED}.ndjson"
-if [ ! -s "$EV" ] || [ "$GEN" -nt "$EV" ]; then
-  "$GEN" --rows "$ROWS" --seed "$SEED" --days 4 >"$EV.tmp" || die "gen_events failed"
-  mv "$EV.tmp" "$EV"
-fi
+EV=$(events_file "$ROWS" "$SEED")
 
 # --- the files (kept in bench/out and reused while newer than the events) ---
 FILES=()

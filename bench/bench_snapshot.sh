@@ -14,23 +14,16 @@
 # at run time and replays the log through delta-kernel-rs), so only lakestream's figures are printed.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+BENCH_NAME=bench_snapshot
 BUILD=${1:-build}
 COMMITS=${BENCH_COMMITS:-100000}
 FILES=${BENCH_FILES:-1000000}
 REPEAT=${BENCH_REPEAT:-1}
 OUT=bench/out
 mkdir -p "$OUT"
-LDLIBS="-lzstd -lsnappy -lz -llz4 -lbrotlienc -lbrotlidec -lxxhash -lroaring -lcrypto -lpthread -lm"
-
-die() { echo "bench_snapshot: $*" >&2; exit 1; }
-
-BIN="$BUILD/bench/bench_snapshot"
-if [ ! -x "$BIN" ] || [ bench/bench_snapshot.c -nt "$BIN" ]; then
-  [ -f "$BUILD/liblakestream.a" ] || die "$BUILD/liblakestream.a missing (run make)"
-  BIN="$OUT/bench_snapshot"
-  cc -std=c11 -O2 -g -D_GNU_SOURCE -Iinclude -Isrc bench/bench_snapshot.c -o "$BIN" "$BUILD/liblakestream.a" $LDLIBS \
-    2>"$OUT/bench_snapshot.build.log" || die "cannot build bench_snapshot (see $OUT/bench_snapshot.build.log)"
-fi
+. bench/lib.sh
+[ -f "$BUILD/liblakestream.a" ] || die "$BUILD/liblakestream.a missing (run make)"
+BIN=$(bench_tool bench_snapshot) || die "cannot build bench_snapshot (see $OUT/bench_snapshot.build.log)"
 
 T="$OUT/snapshot_${COMMITS}c_${FILES}f"
 "$BIN" gen "$T" --commits "$COMMITS" --files "$FILES" || die "generating the table failed"
@@ -80,6 +73,14 @@ else
   echo "    (checkpoint write's peak RSS includes the JSON load before it)"
   load_best "load, from the checkpoint"
   [ $L_OK = 1 ] || status=1
+fi
+# incremental update (what streaming ingest does after each commit): load at latest-100 from
+# the checkpoint-less log, then apply the last 100 commits one at a time
+if "$BIN" update "$T" --behind 100 >"$OUT/update.txt" 2>"$OUT/last.log"; then
+  echo "incremental update, one commit of $((FILES / COMMITS)) adds at a time (ls_delta_snapshot_update):"
+  grep -E '^(first_update|next_updates|noop_update)' "$OUT/update.txt" | sed 's/^/    /'
+else
+  echo "incremental update failed:"; tail -n 3 "$OUT/last.log" | sed 's/^/    /'; status=1
 fi
 echo "(no DuckDB anchor: DuckDB has no comparable offline operation; lakestream figures only)"
 exit $status
