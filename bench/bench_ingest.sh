@@ -25,7 +25,7 @@ GEN=$(bench_tool gen_events) || die "cannot build gen_events"
 "$LS" ingest 2>&1 | grep -q "expected the table" || die "$LS has no ingest command"
 
 LAND="$OUT/ingest_land_${ROWS}_s${SEED}_f${NFILES}"
-if [ ! -d "$LAND" ] || [ "$GEN" -nt "$LAND" ]; then
+if [ ! -d "$LAND" ] || [ bench/gen_events.c -nt "$LAND" ]; then
   rm -rf "$LAND" "$LAND.tmp"; mkdir -p "$LAND.tmp"
   "$GEN" --rows "$ROWS" --seed "$SEED" --days 4 | \
     split -l $(( (ROWS + NFILES - 1) / NFILES )) -d -a 3 --additional-suffix=.json - "$LAND.tmp/events-" \

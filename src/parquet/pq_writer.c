@@ -321,6 +321,11 @@ typedef struct pq_colw {
     ls_buf *segs;
     uint32_t n_segs, segs_cap, cur_seg;
     size_t chunk_bytes; /* sum of the pages' sizes */
+    /* The first column's chunk opens the row group, so when it has no dictionary its
+     * pages go straight to the output (from stream_start on) instead of being held:
+     * ids and other unique first columns are often the largest chunk of a file. */
+    bool streamed;
+    int64_t stream_start;
     int64_t chunk_values, chunk_unc, chunk_rows;
     int32_t n_dict_data_pages, n_plain_pages;
     pq_page_rec *pages;
@@ -620,7 +625,10 @@ static ls_buf *seg_for(pq_colw *c, size_t need)
     return s;
 }
 
-/* Compresses a data page straight into the chunk's segments and records where it is. */
+static int emit(ls_pq_writer *w, const void *p, size_t n, ls_error *err);
+
+/* Compresses a data page straight into the chunk's segments and records where it is
+ * (or, for a streamed first column, writes it out and reuses the space). */
 static int write_data_page(ls_pq_writer *w, pq_colw *c, const ls_buf *body, int32_t num_values,
                            int encoding, pq_page_rec *pr, ls_error *err)
 {
@@ -650,12 +658,20 @@ static int write_data_page(ls_pq_writer *w, pq_colw *c, const ls_buf *body, int3
     pr->seg_off = start;
     pr->offset = (int64_t)c->chunk_bytes;
     pr->size = (int32_t)(c->hdr.len + clen);
+    if (c == w->cols && !c->use_dict && !c->dict_used && (c->streamed || c->n_pages == 0)) {
+        if (!c->streamed) {
+            c->streamed = true;
+            c->stream_start = (int64_t)w->offset;
+        }
+        if ((rc = emit(w, seg->data + start, (size_t)pr->size, err)))
+            return rc;
+        seg->len = at; /* written: the space serves the next page */
+        pr->seg = UINT32_MAX;
+    }
     c->chunk_bytes += c->hdr.len + clen;
     c->chunk_unc += (int64_t)(c->hdr.len + body->len);
     return LS_OK;
 }
-
-static int emit(ls_pq_writer *w, const void *p, size_t n, ls_error *err);
 
 /* Compresses and emits the dictionary page; *len = its size with header. */
 static int write_dict_page(ls_pq_writer *w, pq_colw *c, const ls_buf *body, int32_t num_values,
@@ -1268,7 +1284,7 @@ static int flush_row_group(ls_pq_writer *w, ls_error *err)
     rg->columns = ls_arena_calloc(&w->arena, (size_t)w->n_cols * sizeof(pq_column_chunk));
     rg->num_rows = (int64_t)w->rg_rows;
     rg->has_file_offset = rg->has_total_compressed_size = rg->has_ordinal = true;
-    rg->file_offset = (int64_t)w->offset;
+    rg->file_offset = w->cols[0].streamed ? w->cols[0].stream_start : (int64_t)w->offset;
     rg->ordinal = (int16_t)w->n_rgs;
     ro->col_index = ls_xcalloc((size_t)w->n_cols, sizeof(ls_buf));
     ro->off_index = ls_xcalloc((size_t)w->n_cols, sizeof(ls_buf));
@@ -1282,7 +1298,7 @@ static int flush_row_group(ls_pq_writer *w, ls_error *err)
         m->codec = w->opts.codec;
         m->n_path = w->path_len[i];
         m->path = w->paths[i];
-        int64_t chunk_start = (int64_t)w->offset;
+        int64_t chunk_start = c->streamed ? c->stream_start : (int64_t)w->offset;
         int64_t dict_len = 0;
         /* Dictionary page first, if any page used it. */
         if (c->dict_used) {
@@ -1312,8 +1328,8 @@ static int flush_row_group(ls_pq_writer *w, ls_error *err)
             m->has_dictionary_page_offset = true;
             m->dictionary_page_offset = chunk_start;
         }
-        int64_t data_start = (int64_t)w->offset;
-        for (size_t k = 0; k < c->n_pages; k++) {
+        int64_t data_start = c->streamed ? c->stream_start : (int64_t)w->offset;
+        for (size_t k = 0; k < c->n_pages && !c->streamed; k++) {
             const pq_page_rec *pr = &c->pages[k];
             if ((rc = emit(w, c->segs[pr->seg].data + pr->seg_off, (size_t)pr->size, err)))
                 return rc;
@@ -1402,6 +1418,7 @@ static int flush_row_group(ls_pq_writer *w, ls_error *err)
             c->segs[k].len = 0;
         c->cur_seg = 0;
         c->chunk_bytes = 0;
+        c->streamed = false;
         c->chunk_values = c->chunk_unc = c->chunk_rows = 0;
         c->n_dict_data_pages = c->n_plain_pages = 0;
         for (size_t k = 0; k < c->n_pages; k++) {
@@ -1421,6 +1438,7 @@ static int flush_row_group(ls_pq_writer *w, ls_error *err)
     return LS_OK;
 }
 
+/* Encoded bytes of the open row group (written or held), estimated for the open pages. */
 static size_t buffered_bytes(const ls_pq_writer *w)
 {
     size_t t = 0;
@@ -1644,7 +1662,11 @@ int ls_pq_writer_close(ls_pq_writer *w, ls_error *err)
 
 uint64_t ls_pq_writer_rows(const ls_pq_writer *w) { return w->rows_total; }
 
-uint64_t ls_pq_writer_size(const ls_pq_writer *w) { return w->offset + buffered_bytes(w); }
+uint64_t ls_pq_writer_size(const ls_pq_writer *w)
+{
+    /* a streamed first column's bytes are in both w->offset and buffered_bytes */
+    return w->offset + buffered_bytes(w) - (w->cols[0].streamed ? w->cols[0].chunk_bytes : 0);
+}
 
 const ls_pq_leaf_stats *ls_pq_writer_leaf_stats(const ls_pq_writer *w, int leaf)
 {
