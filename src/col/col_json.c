@@ -408,14 +408,7 @@ typedef struct jnum {
     bool neg, is_int, inexact;
 } jnum;
 
-/* SWAR: are the 8 bytes at v all ASCII digits; their value (first byte most
- * significant). Callers guarantee 8 readable bytes (line padding). */
-static inline bool is_8digits(uint64_t v)
-{
-    return ((v & 0xF0F0F0F0F0F0F0F0ULL) == 0x3030303030303030ULL) &&
-           (((v + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) == 0x3030303030303030ULL);
-}
-
+/* SWAR: the value of 8 ASCII digits (first byte most significant). */
 static inline uint32_t parse_8digits(uint64_t v)
 {
     v -= 0x3030303030303030ULL;
@@ -913,6 +906,10 @@ struct jnode {
     const char *name;
     uint32_t name_len;
     uint64_t kw[2], km[2]; /* first 16 name bytes and masks, for key_eq */
+    /* the member token `"name":` as it appears in compact JSON (up to 24 bytes; tlen 0
+     * when longer or when the name needs escaping), for the fast key match */
+    uint64_t tw[3], tm[3];
+    uint32_t tlen;
     int n_children;
     jnode **child;
     /* STRUCT: name tables (child index or -1), learned successor guesses (the
@@ -1022,6 +1019,23 @@ static jnode *build_node(ls_json_reader *r, const ls_field *f)
         uint32_t have = n->name_len > 8u * (uint32_t)i ? n->name_len - 8u * (uint32_t)i : 0;
         n->km[i] = have >= 8 ? ~0ULL : (1ULL << (8 * have)) - 1;
     }
+    n->tlen = 0;
+    bool plain = true;
+    for (uint32_t i = 0; i < n->name_len; i++)
+        plain &= (unsigned char)n->name[i] >= 0x20 && n->name[i] != '"' && n->name[i] != '\\';
+    if (plain && n->name_len + 3 <= 24) {
+        char t[24] = {0};
+        t[0] = '"';
+        memcpy(t + 1, n->name, n->name_len);
+        t[n->name_len + 1] = '"';
+        t[n->name_len + 2] = ':';
+        n->tlen = n->name_len + 3;
+        memcpy(n->tw, t, 24);
+        for (int i = 0; i < 3; i++) {
+            uint32_t have = n->tlen > 8u * (uint32_t)i ? n->tlen - 8u * (uint32_t)i : 0;
+            n->tm[i] = have >= 8 ? ~0ULL : (1ULL << (8 * have)) - 1;
+        }
+    }
     if (!ls_type_is_group(f->type))
         return n;
     n->n_children = f->n_children;
@@ -1073,6 +1087,16 @@ static inline bool key_eq(const jnode *ch, const char *k, size_t kl)
     if ((b & ch->km[1]) != ch->kw[1])
         return false;
     return kl <= 16 || memcmp(ch->name + 16, k + 16, kl - 16) == 0;
+}
+
+/* Does the member token of ch (`"name":`) start at p? Reads 24 bytes: the line
+ * padding (JPAD) makes that safe anywhere in a line. */
+static inline bool token_eq(const jnode *ch, const char *p)
+{
+    uint64_t a[3];
+    memcpy(a, p, 24);
+    return ch->tlen && ((a[0] & ch->tm[0]) == ch->tw[0]) && ((a[1] & ch->tm[1]) == ch->tw[1]) &&
+           ((a[2] & ch->tm[2]) == ch->tw[2]);
 }
 
 /* Child index for a key: exact match first, then ASCII case-insensitive. */
@@ -1566,17 +1590,25 @@ static const char *shred_struct(ls_json_reader *r, const jnode *n, const char *p
     for (;;) {
         if (*p != '"')
             return syn(&r->c, p, "expected a string key");
+        int idx = -1;
         const char *ks = p + 1;
+        size_t kl = 0;
+        /* fast path: the member that followed the previous one last time, written
+         * compactly (`"name":`) - the common case for machine-written NDJSON */
+        if (nc && n->succ[prev] < nc && token_eq(n->child[n->succ[prev]], p)) {
+            idx = n->succ[prev];
+            p = ws(p + n->child[idx]->tlen);
+            goto have_key;
+        }
         bool esc;
         const char *ke = scan_str(&r->c, ks, &esc);
         if (!ke)
             return NULL;
-        size_t kl = (size_t)(ke - ks);
+        kl = (size_t)(ke - ks);
         p = ws(ke + 1);
         if (*p != ':')
             return syn(&r->c, p, "expected ':' after key");
         p = ws(p + 1);
-        int idx = -1;
         if (LS_LIKELY(!esc)) {
             int g = n->succ[prev];
             if (g < nc && key_eq(n->child[g], ks, kl))
@@ -1588,6 +1620,7 @@ static const char *shred_struct(ls_json_reader *r, const jnode *n, const char *p
             const char *u = string_text(r, ks, kl, true, &ul);
             idx = lookup_child(n, u, ul);
         }
+    have_key:
         if (LS_LIKELY(idx >= 0)) {
             const jnode *ch = n->child[idx];
             jframe f = {fr, ch, NULL, 0, -1, FR_FIELD};
