@@ -241,7 +241,14 @@ int ls_manifest_decode(const char *json, ls_manifest *m, ls_error *err)
                     ver);
         goto out;
     }
-    const char *src = ls_json_str(ls_json_get(root, "source"));
+    /* optional strings: absent is fine, any other type is corruption (not silently "") */
+    const ls_json *sv = ls_json_get(root, "source"), *iv = ls_json_get(root, "input_schema");
+    if ((sv && sv->type != LS_JSON_STRING) || (iv && iv->type != LS_JSON_STRING)) {
+        rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: '%s' is not a string",
+                    sv && sv->type != LS_JSON_STRING ? "source" : "input_schema");
+        goto out;
+    }
+    const char *src = ls_json_str(sv);
     m->source = ls_xstrdup(src ? src : "");
     if (!ls_json_int64(ls_json_get(root, "batch"), &m->batch) || m->batch < 0) {
         rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad 'batch'");
@@ -261,7 +268,8 @@ int ls_manifest_decode(const char *json, ls_manifest *m, ls_error *err)
                                                                     : NULL;
         if (!suffix || !get_u64(&e->items[0], &shared) || !get_u64(&e->items[2], &size) ||
             !ls_json_int64(&e->items[3], &mtime) || shared > name.len) {
-            rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad file entry %zu", i);
+            rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad file entry %zu (expected "
+                                                 "[shared, \"suffix\", size, mtime])", i);
             break;
         }
         name.len = (size_t)shared;
@@ -280,9 +288,11 @@ int ls_manifest_decode(const char *json, ls_manifest *m, ls_error *err)
         const char *pn = p->type == LS_JSON_ARRAY && p->n == 5 ? ls_json_str(&p->items[0]) : NULL;
         uint64_t size, off, line;
         int64_t mtime;
-        if (!pn || !*pn || !get_u64(&p->items[1], &size) || !ls_json_int64(&p->items[2], &mtime) ||
-            !get_u64(&p->items[3], &off) || !get_u64(&p->items[4], &line)) {
-            rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad 'partial'");
+        if (!pn || !*pn || memchr(pn, 0, p->items[0].len) || !get_u64(&p->items[1], &size) ||
+            !ls_json_int64(&p->items[2], &mtime) || !get_u64(&p->items[3], &off) ||
+            !get_u64(&p->items[4], &line)) {
+            rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad 'partial' (expected [name, "
+                                             "size, mtime, offset, line], sizes 0..2^63-1)");
             goto out;
         }
         ls_manifest_set_partial(m, pn, size, mtime, off, line);
@@ -291,7 +301,8 @@ int ls_manifest_decode(const char *json, ls_manifest *m, ls_error *err)
     if (s) {
         if (s->type != LS_JSON_ARRAY || s->n != 2 || !get_u64(&s->items[0], &m->stream_offset) ||
             !get_u64(&s->items[1], &m->stream_lines)) {
-            rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad 'stream'");
+            rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad 'stream' (expected [bytes, "
+                                             "lines], 0..2^63-1)");
             goto out;
         }
     }
@@ -329,11 +340,13 @@ int ls_manifest_decode(const char *json, ls_manifest *m, ls_error *err)
             }
         }
         if (!ok) {
-            rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad 'segment'");
+            rc = ls_err(err, LS_ERR_CORRUPT, "ingest manifest: bad 'segment' (expected [n, offset, "
+                                             "lines, \"hex head\", [[len, \"16 hex\"]...]] "
+                                             "within 'stream')");
             goto out;
         }
     }
-    const char *is = ls_json_str(ls_json_get(root, "input_schema"));
+    const char *is = ls_json_str(iv);
     if (is)
         m->input_schema = ls_xstrdup(is);
 out:

@@ -258,6 +258,335 @@ static void test_manifest(void)
     ls_manifest_free(&m);
 }
 
+/* Encodes m, decodes it and checks that every field came back (and that re-encoding
+ * gives the same text). */
+static void manifest_roundtrip(const ls_manifest *m, ls_manifest *d)
+{
+    ls_buf b = {0}, b2 = {0};
+    ls_error err = {0};
+    ls_manifest_encode(m, &b);
+    int rc = ls_manifest_decode(ls_buf_cstr(&b), d, &err);
+    CHECK_MSG(rc == LS_OK, "%s: %s", ls_buf_cstr(&b), err.msg);
+    CHECK_STR(d->source, m->source ? m->source : "");
+    CHECK(d->batch == m->batch && d->n_files == m->n_files);
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->slots[i].name)
+            continue;
+        const ls_mf_file *f = ls_manifest_find(d, m->slots[i].name);
+        CHECK_MSG(f && f->size == m->slots[i].size && f->mtime_ms == m->slots[i].mtime_ms, "%s",
+                  m->slots[i].name);
+    }
+    CHECK(d->has_partial == m->has_partial);
+    if (m->has_partial && d->has_partial) {
+        CHECK_STR(d->partial.name, m->partial.name);
+        CHECK(d->partial.size == m->partial.size && d->partial.mtime_ms == m->partial.mtime_ms);
+        CHECK(d->partial_offset == m->partial_offset && d->partial_line == m->partial_line);
+    }
+    CHECK(d->stream_offset == m->stream_offset && d->stream_lines == m->stream_lines);
+    CHECK(d->seg_no == m->seg_no && d->seg_offset == m->seg_offset &&
+          d->seg_lines == m->seg_lines);
+    CHECK(d->head_len == m->head_len && !memcmp(d->head, m->head, m->head_len));
+    CHECK(d->n_fp == m->n_fp);
+    for (int i = 0; i < m->n_fp && i < d->n_fp; i++)
+        CHECK(d->fp_len[i] == m->fp_len[i] && d->fp[i] == m->fp[i]);
+    CHECK((!d->input_schema && !m->input_schema) ||
+          (d->input_schema && m->input_schema && !strcmp(d->input_schema, m->input_schema)));
+    ls_manifest_encode(d, &b2);
+    CHECK_MSG(b.len == b2.len && !memcmp(b.data, b2.data, b.len), "%s vs %s", ls_buf_cstr(&b),
+              ls_buf_cstr(&b2));
+    ls_buf_free(&b);
+    ls_buf_free(&b2);
+}
+
+/* Every field of the manifest, including the stdin stream segment and its head and
+ * fingerprints at each committed length, survives encode + decode. */
+static void test_manifest_fields(void)
+{
+    ls_manifest m, d;
+    /* empty: no partial, stream or segment keys at all */
+    ls_manifest_init(&m);
+    ls_buf b = {0};
+    ls_manifest_encode(&m, &b);
+    CHECK_STR(ls_buf_cstr(&b), "{\"v\":1,\"source\":\"\",\"batch\":0,\"files\":[]}");
+    ls_buf_free(&b);
+    manifest_roundtrip(&m, &d);
+    ls_manifest_free(&d);
+    /* files done and a partial file, with extreme but valid numbers and awkward names */
+    m.source = ls_xstrdup("/in \"q\" \\ \xe2\x82\xac\n");
+    m.batch = INT64_MAX;
+    ls_manifest_put(&m, "a", 0, INT64_MIN);
+    ls_manifest_put(&m, "ab", (uint64_t)INT64_MAX, INT64_MAX);
+    ls_manifest_put(&m, "a\"b\\c\td", 1, -1);
+    ls_manifest_put(&m, "\xe2\x82\xac/x.json", 2, 0);
+    ls_manifest_put(&m, "\xe2\x82\xac/y.json", 3, 0);
+    ls_manifest_put(&m, "\xe2\x82\xad.json", 4, 0); /* shares 2 bytes of a 3-byte sequence */
+    ls_manifest_set_partial(&m, "big \"x\".json.gz", (uint64_t)INT64_MAX, -5,
+                            (uint64_t)INT64_MAX, 7);
+    m.input_schema = ls_xstrdup("");
+    manifest_roundtrip(&m, &d);
+    ls_manifest_free(&d);
+    /* a partial file replaced by another one; then none */
+    ls_manifest_set_partial(&m, "other.csv", 10, 11, 0, 0);
+    manifest_roundtrip(&m, &d);
+    CHECK_STR(d.partial.name, "other.csv");
+    ls_manifest_free(&d);
+    ls_manifest_clear_partial(&m);
+    manifest_roundtrip(&m, &d);
+    ls_manifest_free(&d);
+    /* stdin: the segment's head and fingerprints at each committed length */
+    char data[6000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (char)(i * 131 + (i >> 7));
+    static const struct {
+        uint64_t seg_bytes;
+        size_t head_len;
+        int n_fp;
+        uint64_t fp_len[2];
+    } cases[] = {
+        {1, 1, 0, {0, 0}},       {127, 127, 0, {0, 0}},       {128, 128, 0, {0, 0}},
+        {129, 128, 1, {129, 0}}, {1024, 128, 1, {1024, 0}},   {1025, 128, 2, {1024, 1025}},
+        {4096, 128, 2, {1024, 4096}}, {5000, 128, 2, {1024, 4096}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        m.stream_offset = 100000 + cases[c].seg_bytes;
+        m.stream_lines = 900 + c;
+        m.seg_no = c + 1;
+        m.seg_offset = 100000;
+        m.seg_lines = 900;
+        m.head_len = 0;
+        m.n_fp = 0;
+        /* too few bytes at hand (of the committed ones, up to the longest fingerprint):
+         * nothing is recorded */
+        uint64_t need = cases[c].seg_bytes < LS_ING_PREFIX_MAX ? cases[c].seg_bytes
+                                                                : LS_ING_PREFIX_MAX;
+        ls_manifest_set_fingerprints(&m, data, (size_t)need - 1);
+        CHECK_MSG(m.head_len == 0 && m.n_fp == 0, "case %zu: head %zu fps %d", c, m.head_len,
+                  m.n_fp);
+        ls_manifest_set_fingerprints(&m, data, sizeof data);
+        CHECK_MSG(m.head_len == cases[c].head_len && m.n_fp == cases[c].n_fp,
+                  "case %zu: head %zu fps %d", c, m.head_len, m.n_fp);
+        CHECK(!memcmp(m.head, data, m.head_len));
+        for (int i = 0; i < m.n_fp && i < 2; i++)
+            CHECK_MSG(m.fp_len[i] == cases[c].fp_len[i] &&
+                          m.fp[i] == ls_hash64(data, (size_t)m.fp_len[i], LS_STREAM_FP_SEED),
+                      "case %zu fp %d", c, i);
+        manifest_roundtrip(&m, &d);
+        ls_manifest_free(&d);
+        /* up to date: other bytes do not overwrite the recorded ones */
+        uint8_t head0 = m.head[0];
+        char other[6000];
+        memset(other, 'z', sizeof other);
+        ls_manifest_set_fingerprints(&m, other, sizeof other);
+        CHECK(m.head[0] == head0);
+    }
+    /* a segment number with nothing committed yet (written so a restart keeps it) */
+    m.stream_offset = m.stream_lines = m.seg_offset = m.seg_lines = 0;
+    m.head_len = 0;
+    m.n_fp = 0;
+    m.seg_no = 5;
+    ls_manifest_set_fingerprints(&m, data, sizeof data);
+    CHECK(m.head_len == 0 && m.n_fp == 0);
+    manifest_roundtrip(&m, &d);
+    ls_manifest_free(&d);
+    /* totals without head (tables of an earlier lakestream) */
+    m.seg_no = 0;
+    m.stream_offset = 77;
+    m.stream_lines = 7;
+    manifest_roundtrip(&m, &d);
+    ls_manifest_free(&d);
+    ls_manifest_free(&m);
+    /* written by hand: keys in any order, segment before stream, unknown keys ignored */
+    ls_error err = {0};
+    const char *j = "{\"segment\":[2,10,1,\"6162\",[]],\"files\":[],\"x\":[1,{}],\"batch\":3,"
+                    "\"stream\":[20,2],\"v\":1}";
+    CHECK_OK(ls_manifest_decode(j, &d, &err), &err);
+    CHECK(d.seg_no == 2 && d.seg_offset == 10 && d.seg_lines == 1 && d.head_len == 2 &&
+          !memcmp(d.head, "ab", 2) && d.stream_offset == 20 && d.stream_lines == 2);
+    CHECK_STR(d.source, "");
+    ls_manifest_free(&d);
+}
+
+/* Malformed manifests (the log is input) fail with a message and leave an empty,
+ * usable manifest; none crashes (run under ASan/UBSan too). */
+static void test_manifest_malformed(void)
+{
+#define MF_HEAD "{\"v\":1,\"batch\":0,\"files\":[]"
+#define MF_SEG(st, seg) MF_HEAD ",\"stream\":" st ",\"segment\":" seg "}"
+    static const char *const bad[] = {
+        /* truncated / not JSON / not an object */
+        "", " ", "{", "{\"v\":1,", "{\"v\":1,\"batch\":0,\"files\":[", MF_HEAD,
+        MF_HEAD ",\"stream\":[1,", MF_HEAD "}}", "null", "1", "\"v\"", "[{\"v\":1}]",
+        "{\"v\":1,\"batch\":0,\"files\":[]} x",
+        /* version: missing, unknown, wrong type */
+        "{\"batch\":0,\"files\":[]}", "{\"v\":2,\"batch\":0,\"files\":[]}",
+        "{\"v\":0,\"batch\":0,\"files\":[]}", "{\"v\":-1,\"batch\":0,\"files\":[]}",
+        "{\"v\":\"1\",\"batch\":0,\"files\":[]}", "{\"v\":null,\"batch\":0,\"files\":[]}",
+        "{\"v\":1.5,\"batch\":0,\"files\":[]}", "{\"v\":[1],\"batch\":0,\"files\":[]}",
+        /* batch */
+        "{\"v\":1,\"files\":[]}", "{\"v\":1,\"batch\":\"0\",\"files\":[]}",
+        "{\"v\":1,\"batch\":-1,\"files\":[]}", "{\"v\":1,\"batch\":0.5,\"files\":[]}",
+        "{\"v\":1,\"batch\":9223372036854775808,\"files\":[]}",
+        "{\"v\":1,\"batch\":99999999999999999999999,\"files\":[]}",
+        "{\"v\":1,\"batch\":1e300,\"files\":[]}", "{\"v\":1,\"batch\":1e99999,\"files\":[]}",
+        "{\"v\":1,\"batch\":true,\"files\":[]}",
+        /* source / input_schema of a wrong type */
+        "{\"v\":1,\"source\":5,\"batch\":0,\"files\":[]}",
+        "{\"v\":1,\"source\":null,\"batch\":0,\"files\":[]}",
+        MF_HEAD ",\"input_schema\":[\"a INT\"]}", MF_HEAD ",\"input_schema\":false}",
+        /* files */
+        "{\"v\":1,\"batch\":0}", "{\"v\":1,\"batch\":0,\"files\":{}}",
+        "{\"v\":1,\"batch\":0,\"files\":\"a\"}", "{\"v\":1,\"batch\":0,\"files\":[1]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[]]}", "{\"v\":1,\"batch\":0,\"files\":[[0,\"x\",1]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[0,\"x\",1,1,1]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[\"0\",\"x\",1,1]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[0,5,1,1]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[0,\"x\",\"1\",1]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[0,\"x\",1,\"1\"]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[0,\"x\",1,1.5]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[-1,\"x\",1,1]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[5,\"x\",1,1]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[0,\"ab\",1,1],[3,\"x\",1,1]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[18446744073709551615,\"x\",1,1]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[0,\"\",1,1]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[0,\"x\",-1,1]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[0,\"x\",9223372036854775808,1]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[0,\"x\",1,9223372036854775808]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[0,\"a\\u0000b\",1,1]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[0,\"ab\",1,1],[1,\"\\u0000\",1,1]]}",
+        "{\"v\":1,\"batch\":0,\"files\":[[0,\"x\\ud800\",1,1]]}",
+        /* partial */
+        MF_HEAD ",\"partial\":\"x\"}", MF_HEAD ",\"partial\":[]}",
+        MF_HEAD ",\"partial\":[\"x\",1,2,3]}", MF_HEAD ",\"partial\":[\"x\",1,2,3,4,5]}",
+        MF_HEAD ",\"partial\":[\"\",1,2,3,4]}", MF_HEAD ",\"partial\":[5,1,2,3,4]}",
+        MF_HEAD ",\"partial\":[\"x\\u0000y\",1,2,3,4]}",
+        MF_HEAD ",\"partial\":[\"x\",-1,2,3,4]}", MF_HEAD ",\"partial\":[\"x\",1,\"2\",3,4]}",
+        MF_HEAD ",\"partial\":[\"x\",1,2,-3,4]}", MF_HEAD ",\"partial\":[\"x\",1,2,3,-4]}",
+        MF_HEAD ",\"partial\":[\"x\",1,2,3,1e40]}",
+        MF_HEAD ",\"partial\":[\"x\",1,2,18446744073709551616,4]}", MF_HEAD ",\"partial\":null}",
+        /* stream totals */
+        MF_HEAD ",\"stream\":[1]}", MF_HEAD ",\"stream\":[1,2,3]}", MF_HEAD ",\"stream\":\"1,2\"}",
+        MF_HEAD ",\"stream\":{\"0\":1,\"1\":2}}", MF_HEAD ",\"stream\":[-1,0]}",
+        MF_HEAD ",\"stream\":[1,-2]}", MF_HEAD ",\"stream\":[9223372036854775808,1]}",
+        MF_HEAD ",\"stream\":[1,\"2\"]}", MF_HEAD ",\"stream\":[1.25,2]}",
+        /* segment: shape and types */
+        MF_SEG("[10,2]", "[]"), MF_SEG("[10,2]", "[0,0,0,\"\"]"), MF_SEG("[10,2]", "\"x\""),
+        MF_SEG("[10,2]", "[0,0,0,\"\",[],1]"), MF_SEG("[10,2]", "[0,0,0,\"\",{}]"),
+        MF_SEG("[10,2]", "[0,0,0,5,[]]"), MF_SEG("[10,2]", "[0,0,0,null,[]]"),
+        MF_SEG("[10,2]", "[\"0\",0,0,\"\",[]]"), MF_SEG("[10,2]", "[-1,0,0,\"\",[]]"),
+        MF_SEG("[10,2]", "[0,-1,0,\"\",[]]"), MF_SEG("[10,2]", "[0,0,-1,\"\",[]]"),
+        MF_SEG("[10,2]", "[9223372036854775808,0,0,\"\",[]]"),
+        /* segment start beyond the totals (or totals missing) */
+        MF_SEG("[10,2]", "[1,11,0,\"\",[]]"), MF_SEG("[10,2]", "[1,0,3,\"\",[]]"),
+        MF_SEG("[10,2]", "[1,9223372036854775807,0,\"\",[]]"),
+        MF_HEAD ",\"segment\":[1,1,0,\"\",[]]}", MF_HEAD ",\"segment\":[1,0,1,\"\",[]]}",
+        /* head: bad hex, odd length, longer than the segment or than its limit */
+        MF_SEG("[10,2]", "[0,0,0,\"zz\",[]]"), MF_SEG("[10,2]", "[0,0,0,\"0g\",[]]"),
+        MF_SEG("[10,2]", "[0,0,0,\"AB\",[]]"), MF_SEG("[10,2]", "[0,0,0,\"abc\",[]]"),
+        MF_SEG("[10,2]", "[0,0,0,\" ab\",[]]"), MF_SEG("[10,2]", "[0,0,0,\"-1\",[]]"),
+        MF_SEG("[10,2]", "[0,0,0,\"0x\",[]]"), MF_SEG("[10,2]", "[0,0,0,\"ab\\u0000c\",[]]"),
+        MF_SEG("[10,2]", "[0,0,0,\"ab\\u0000\",[]]"),
+        MF_SEG("[2,2]", "[0,0,0,\"616263\",[]]"), MF_SEG("[12,2]", "[0,10,0,\"616263\",[]]"),
+        /* fingerprints */
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[1024]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[1024]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[1024,\"0123456789abcdef\",1]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[1024,81985529216486895]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[\"1024\",\"0123456789abcdef\"]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[1024,\"0123456789abcde\"]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[1024,\"0123456789abcdef0\"]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[1024,\"0123456789abcdeg\"]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[1024,\"0123456789ABCDEF\"]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[1024,\"-123456789abcdef\"]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[1024,\"0123456789abcde\\u0000\"]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[0,\"0123456789abcdef\"]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[1,\"0123456789abcdef\"]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[-1024,\"0123456789abcdef\"]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[4097,\"0123456789abcdef\"]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[9223372036854775807,\"0123456789abcdef\"]]]"),
+        MF_SEG("[1000,2]", "[0,0,0,\"61\",[[1001,\"0123456789abcdef\"]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[4096,\"0123456789abcdef\"],"
+                           "[1024,\"0123456789abcdef\"]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[1024,\"0123456789abcdef\"],"
+                           "[1024,\"0123456789abcdef\"]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[1024,\"0123456789abcdef\"],[2048,\"0123456789abcdef\"],"
+                           "[4096,\"0123456789abcdef\"]]]"),
+        MF_SEG("[5000,2]", "[0,0,0,\"61\",[[1024,\"0123456789abcdef\"],null]]"),
+    };
+#undef MF_SEG
+#undef MF_HEAD
+    ls_manifest d;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ls_error err = {0};
+        int rc = ls_manifest_decode(bad[i], &d, &err);
+        CHECK_MSG(rc != LS_OK, "accepted %s", bad[i]);
+        CHECK_MSG(rc == LS_OK || (err.msg[0] && strstr(err.msg, "manifest")),
+                  "no message for %s: '%s'", bad[i], err.msg);
+        /* a failed decode leaves an empty manifest that can be used and freed */
+        CHECK(d.n_files == 0 && !d.has_partial && d.stream_offset == 0 && d.head_len == 0 &&
+              d.n_fp == 0 && !ls_manifest_find(&d, "x"));
+        ls_manifest_free(&d);
+    }
+    /* a valid manifest with everything in it: each of its prefixes is truncated JSON and
+     * fails; each single-byte corruption decodes or fails without crashing */
+    ls_manifest m;
+    ls_manifest_init(&m);
+    m.source = ls_xstrdup("-");
+    m.batch = 9;
+    ls_manifest_put(&m, "a/b.json", 3, 4);
+    ls_manifest_put(&m, "a/c.json", 5, 6);
+    ls_manifest_set_partial(&m, "d.json", 7, 8, 9, 1);
+    m.stream_offset = 1500;
+    m.stream_lines = 30;
+    m.seg_no = 1;
+    m.seg_offset = 200;
+    m.seg_lines = 4;
+    char data[1300];
+    memset(data, 'q', sizeof data);
+    ls_manifest_set_fingerprints(&m, data, sizeof data);
+    CHECK(m.head_len == 128 && m.n_fp == 2);
+    m.input_schema = ls_xstrdup("a INT");
+    ls_buf b = {0};
+    ls_manifest_encode(&m, &b);
+    ls_error err = {0};
+    CHECK_OK(ls_manifest_decode(ls_buf_cstr(&b), &d, &err), &err);
+    ls_manifest_free(&d);
+    char *t = ls_xmalloc(b.len + 1);
+    size_t accepted = 0;
+    for (size_t n = 0; n < b.len; n++) {
+        memcpy(t, b.data, n);
+        t[n] = 0;
+        CHECK_MSG(ls_manifest_decode(t, &d, &err) != LS_OK, "accepted prefix %s", t);
+        ls_manifest_free(&d);
+    }
+    static const char subst[] = {'0', '9', '-', '"', ',', ']', '[', '{', 'f', 'x', ' ', '\\'};
+    for (size_t n = 0; n < b.len; n++) {
+        for (size_t k = 0; k < sizeof subst; k++) {
+            memcpy(t, b.data, b.len);
+            t[b.len] = 0;
+            t[n] = subst[k];
+            if (ls_manifest_decode(t, &d, &err) == LS_OK) {
+                accepted++;
+                /* whatever was accepted keeps the invariants the restart relies on */
+                CHECK_MSG(d.seg_offset <= d.stream_offset && d.seg_lines <= d.stream_lines &&
+                              d.head_len <= LS_STREAM_HEAD &&
+                              d.head_len <= d.stream_offset - d.seg_offset &&
+                              d.n_fp >= 0 && d.n_fp <= LS_STREAM_FP_LEVELS,
+                          "%s", t);
+                for (int i = 0; i < d.n_fp; i++)
+                    CHECK_MSG(d.fp_len[i] > d.head_len && d.fp_len[i] <= LS_ING_PREFIX_MAX &&
+                                  d.fp_len[i] <= d.stream_offset - d.seg_offset &&
+                                  (i == 0 || d.fp_len[i] > d.fp_len[i - 1]),
+                              "%s", t);
+            }
+            ls_manifest_free(&d);
+        }
+    }
+    CHECK(accepted > 0); /* (digit changes in sizes are valid) */
+    free(t);
+    ls_buf_free(&b);
+    ls_manifest_free(&m);
+}
+
 /* ---- reader ----------------------------------------------------------------------------- */
 
 static void read_all(const char *path, ls_ing_codec c, ls_buf *out, int *rc_out, uint64_t skip)
@@ -626,6 +955,8 @@ int main(void)
     RUN(test_derive);
     RUN(test_duration);
     RUN(test_manifest);
+    RUN(test_manifest_fields);
+    RUN(test_manifest_malformed);
     RUN(test_reader);
     RUN(test_folder_inotify);
     RUN(test_folder_listing);
