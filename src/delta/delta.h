@@ -259,6 +259,14 @@ void ls_delta_commit_read_file(ls_delta_commit *c, const char *path);
  * version is a multiple of delta.checkpointInterval (default 10); a failed checkpoint
  * does not fail the commit. */
 int ls_delta_commit_run(ls_delta_commit *c, int64_t *version, ls_error *err);
+/* After a successful ls_delta_commit_run, s (loaded from the same table handle; may be the
+ * read snapshot itself; borrowed) is brought forward to the committed version in place, as
+ * ls_delta_snapshot_update would (our own commit applied without reading it back), and the
+ * automatic checkpoint is written from it instead of from a full reload. Best effort: if it
+ * cannot be advanced, s stays valid at its old version (compare ls_delta_snapshot_version
+ * with the committed one) and the commit still succeeds. s must not be used by anyone else
+ * during the run; pointers obtained from it before are invalid afterwards. */
+void ls_delta_commit_advance_snapshot(ls_delta_commit *c, ls_delta_snapshot *s);
 
 /* ---- data files ------------------------------------------------------------------ */
 

@@ -5,7 +5,10 @@
  * put-if-absent. Losing the race means reading each winning commit, applying
  * the conflict rules of the brief (§11, after Spark's ConflictChecker) and
  * retrying as the next version. After a successful commit at a multiple of
- * delta.checkpointInterval a checkpoint is written (best effort).
+ * delta.checkpointInterval a checkpoint is written (best effort), from the
+ * caller's snapshot when it asked for that one to be advanced to the new
+ * version (ls_delta_commit_advance_snapshot; a full reload costs seconds on
+ * large tables), else from a full load.
  *
  * Test-only fault injection: environment variable LS_CRASH_POINT=<name> makes
  * the process _exit(137) at that named point (see dl_crash_point). It is not
@@ -306,6 +309,7 @@ struct ls_delta_commit {
     char **reads; /* URI-decoded paths the transaction read */
     size_t n_reads, cap_reads;
     int max_retries;
+    ls_delta_snapshot *advance; /* brought to the committed version after a run; borrowed */
 };
 
 ls_delta_commit *ls_delta_commit_new(ls_delta_table *t, const ls_delta_snapshot *read_snap)
@@ -315,6 +319,11 @@ ls_delta_commit *ls_delta_commit_new(ls_delta_table *t, const ls_delta_snapshot 
     c->snap = read_snap;
     c->max_retries = DL_DEFAULT_MAX_RETRIES;
     return c;
+}
+
+void ls_delta_commit_advance_snapshot(ls_delta_commit *c, ls_delta_snapshot *s)
+{
+    c->advance = s;
 }
 
 void ls_delta_commit_free(ls_delta_commit *c)
@@ -727,22 +736,51 @@ static int check_type_changes(const ls_delta_commit *c, const ls_delta_protocol 
     return LS_OK;
 }
 
-static void maybe_checkpoint(ls_delta_commit *c, const ls_delta_metadata *m, int64_t version)
+/* Whether the commit of version is followed by an automatic checkpoint. Decided before the
+ * snapshot to advance moves (m and the protocol may point into it). */
+static bool checkpoint_due(const ls_delta_commit *c, const ls_delta_metadata *m, int64_t version)
 {
     int64_t interval = dl_config_int(m, "delta.checkpointInterval", 10);
     if (interval <= 0 || version <= 0 || version % interval != 0)
-        return;
+        return false;
     const ls_delta_protocol *p = c->protocol ? c->protocol
                                  : c->snap   ? ls_delta_snapshot_protocol(c->snap)
                                              : NULL;
-    if (p && has_feature(p, "v2Checkpoint"))
-        return; /* classic checkpoints are not allowed there; V2 writing is not implemented */
+    /* classic checkpoints are not allowed there; V2 writing is not implemented */
+    return !(p && has_feature(p, "v2Checkpoint"));
+}
+
+/* Brings c->advance to the committed version v: our own commit's bytes are applied without
+ * reading them back when it is the next version, else (races lost, an older snapshot) the
+ * log is read from its version on. Best effort: on failure it stays where it was (the
+ * caller sees its version) and the checkpoint falls back to a full load. */
+static bool advance_snapshot(ls_delta_commit *c, int64_t v, const ls_buf *data)
+{
+    ls_delta_snapshot *s = c->advance;
+    if (!s)
+        return false;
+    ls_error e = {0};
+    int rc = ls_delta_snapshot_version(s) + 1 == v
+                 ? dl_snapshot_apply_commit(s, v, data->data, data->len, &e)
+                 : ls_delta_snapshot_update(s, c->t, v, &e);
+    return rc == LS_OK && ls_delta_snapshot_version(s) == v;
+}
+
+/* Best effort: a failed checkpoint is a warning, never a failed commit. at_version is a
+ * snapshot already at version (the advanced one), else the state is loaded in full. */
+static void write_checkpoint(ls_delta_commit *c, int64_t version,
+                             const ls_delta_snapshot *at_version)
+{
     ls_error err = {0};
     ls_delta_snapshot *s = NULL;
-    ls_delta_snapshot_spec spec = {.at = LS_AT_VERSION, .version = version};
-    int rc = ls_delta_snapshot_load(c->t, &spec, &s, &err);
+    int rc = LS_OK;
+    if (!at_version) {
+        ls_delta_snapshot_spec spec = {.at = LS_AT_VERSION, .version = version};
+        rc = ls_delta_snapshot_load(c->t, &spec, &s, &err);
+        at_version = s;
+    }
     if (rc == LS_OK)
-        rc = ls_delta_checkpoint_write(c->t, s, &err);
+        rc = ls_delta_checkpoint_write(c->t, at_version, &err);
     ls_delta_snapshot_free(s);
     if (rc)
         fprintf(stderr,
@@ -933,7 +971,12 @@ int ls_delta_commit_run(ls_delta_commit *c, int64_t *version, ls_error *err)
     if (version)
         *version = v;
     dl_crash_point("after-log-write");
-    maybe_checkpoint(c, m, v);
+    {
+        bool cp = checkpoint_due(c, m, v);
+        bool advanced = advance_snapshot(c, v, &data);
+        if (cp)
+            write_checkpoint(c, v, advanced ? c->advance : NULL);
+    }
 out:
     for (size_t i = 0; i < cc.n_reads; i++)
         free(cc.reads[i]);

@@ -503,8 +503,11 @@ static void count_partitions(engine *e, const ls_batch *b)
 
 static int ensure_commit(engine *e)
 {
-    if (!e->c)
+    if (!e->c) {
         e->c = ls_delta_commit_new(e->t, e->snap);
+        /* the commit moves e->snap to its version, and checkpoints from it (no reload) */
+        ls_delta_commit_advance_snapshot(e->c, e->snap);
+    }
     return LS_OK;
 }
 

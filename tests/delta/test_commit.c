@@ -6,7 +6,8 @@
  * characters, unicode and nulls; URI-encoded add paths; rolling; abort),
  * Spark's statistics (string truncation with tie-breakers, timestamps at ms,
  * decimals, nested structs, list null counts, indexed-column limit) and the
- * checkpoint file read back with ls_pq_reader.
+ * checkpoint file read back with ls_pq_reader, and automatic checkpoints
+ * written from an advanced snapshot equal to ones after a full load.
  */
 #include "delta/dl_int.h"
 #include "test.h"
@@ -1050,6 +1051,202 @@ static void test_checkpoint_domains(void)
     ls_delta_close(t);
 }
 
+/* ---- automatic checkpoints from an advanced snapshot ----------------------------------------- */
+
+static void same_snapshot(const ls_delta_snapshot *a, const ls_delta_snapshot *b)
+{
+    CHECK(ls_delta_snapshot_version(a) == ls_delta_snapshot_version(b));
+    const ls_delta_protocol *pa = ls_delta_snapshot_protocol(a), *pb = ls_delta_snapshot_protocol(b);
+    CHECK(pa->min_reader_version == pb->min_reader_version);
+    CHECK(pa->min_writer_version == pb->min_writer_version);
+    CHECK(pa->n_writer_features == pb->n_writer_features);
+    for (int i = 0; i < pa->n_writer_features && i < pb->n_writer_features; i++)
+        CHECK_STR(pa->writer_features[i], pb->writer_features[i]);
+    const ls_delta_metadata *ma = ls_delta_snapshot_metadata(a), *mb = ls_delta_snapshot_metadata(b);
+    CHECK_STR(ma->id, mb->id);
+    CHECK_STR(ma->schema_string, mb->schema_string);
+    CHECK(ma->configuration.n == mb->configuration.n);
+    for (int i = 0; i < ma->configuration.n; i++) {
+        bool found = false;
+        const char *v = ls_kvlist_get(&mb->configuration, ma->configuration.keys[i], &found);
+        CHECK(found && v && ma->configuration.values[i] && !strcmp(v, ma->configuration.values[i]));
+    }
+    CHECK(ls_delta_snapshot_num_files(a) == ls_delta_snapshot_num_files(b));
+    for (size_t i = 0; i < ls_delta_snapshot_num_files(a) && i < ls_delta_snapshot_num_files(b);
+         i++) {
+        const ls_delta_add *x = ls_delta_snapshot_file(a, i), *y = ls_delta_snapshot_file(b, i);
+        CHECK_STR(x->path, y->path);
+        CHECK(x->size == y->size && x->modification_time == y->modification_time);
+        CHECK_STR(ls_kvlist_get(&x->partition_values, "p", NULL),
+                  ls_kvlist_get(&y->partition_values, "p", NULL));
+        CHECK((x->stats == NULL) == (y->stats == NULL));
+        if (x->stats && y->stats)
+            CHECK_STR(x->stats, y->stats);
+    }
+    CHECK(ls_delta_snapshot_num_tombstones(a) == ls_delta_snapshot_num_tombstones(b));
+    for (size_t i = 0;
+         i < ls_delta_snapshot_num_tombstones(a) && i < ls_delta_snapshot_num_tombstones(b); i++)
+        CHECK_STR(ls_delta_snapshot_tombstone(a, i)->path, ls_delta_snapshot_tombstone(b, i)->path);
+    CHECK(ls_delta_snapshot_num_txns(a) == ls_delta_snapshot_num_txns(b));
+    for (size_t i = 0; i < ls_delta_snapshot_num_txns(a); i++) {
+        const ls_delta_txn_action *x = ls_delta_snapshot_txn(a, i);
+        CHECK(ls_delta_snapshot_txn_version(b, x->app_id) == x->version);
+    }
+    const char *doms[] = {"app.d0", "app.d1", "app.d2"};
+    for (int i = 0; i < 3; i++) {
+        const ls_delta_domain *x = ls_delta_snapshot_domain(a, doms[i]);
+        const ls_delta_domain *y = ls_delta_snapshot_domain(b, doms[i]);
+        CHECK((x == NULL) == (y == NULL));
+        if (x && y)
+            CHECK_STR(x->configuration, y->configuration);
+    }
+}
+
+/* Every automatic checkpoint written from the committer's snapshot advanced in place
+ * (ls_delta_commit_advance_snapshot: our commit applied directly, or after lost races read
+ * from the log) is byte-identical to the one written after a full load at that version, and
+ * loads back to the same state. Covers adds, tombstones, txns, domains, a metaData and a
+ * protocol change. */
+static void test_checkpoint_advanced(void)
+{
+    char *dir = NULL;
+    ls_delta_table *t = create_table("id BIGINT, p STRING", "p",
+                                     "delta.checkpointInterval=2;"
+                                     "delta.feature.domainMetadata=supported",
+                                     &dir);
+    ls_error err = {0};
+    ls_delta_snapshot *s = latest(t); /* the long-lived snapshot, as ingest keeps one */
+    int64_t v = 0;
+    int checkpoints = 0;
+    for (int step = 1; step <= 11; step++) {
+        int64_t expect = ls_delta_snapshot_version(s) + 1;
+        if (step == 7 || step == 9) {
+            /* another writer wins the next version(s): ours lands later, and the snapshot is
+             * advanced over the winner's commits read from the log */
+            for (int k = 0; k < (step == 7 ? 1 : 2); k++) {
+                ls_delta_snapshot *o = latest(t);
+                ls_delta_commit *oc = ls_delta_commit_new(t, o);
+                char path[64];
+                snprintf(path, sizeof path, "p=o/other-%d-%d.parquet", step, k);
+                ls_delta_add a;
+                memset(&a, 0, sizeof a);
+                a.path = path;
+                ls_kvlist_set(&a.partition_values, "p", "o");
+                a.size = 10 + k;
+                a.modification_time = 5;
+                a.data_change = true;
+                ls_delta_commit_add(oc, &a);
+                ls_kvlist_free(&a.partition_values);
+                ls_delta_commit_set_txn(oc, "other", step * 10 + k);
+                CHECK_OK(ls_delta_commit_run(oc, &v, &err), &err);
+                ls_delta_commit_free(oc);
+                ls_delta_snapshot_free(o);
+                expect++;
+            }
+        }
+        ls_delta_commit *c = ls_delta_commit_new(t, s);
+        ls_delta_commit_advance_snapshot(c, s);
+        for (int k = 0; k < 2; k++) {
+            char path[64], stats[64];
+            snprintf(path, sizeof path, "p=%c/f-%d-%d.parquet", 'a' + (step + k) % 3, step, k);
+            snprintf(stats, sizeof stats, "{\"numRecords\":%d}", step * 2 + k);
+            ls_delta_add a;
+            memset(&a, 0, sizeof a);
+            a.path = path;
+            char pv[2] = {(char)('a' + (step + k) % 3), 0};
+            ls_kvlist_set(&a.partition_values, "p", pv);
+            a.size = 100 + step;
+            a.modification_time = 1000 + step;
+            a.data_change = true;
+            a.stats = stats;
+            ls_delta_commit_add(c, &a);
+            ls_kvlist_free(&a.partition_values);
+        }
+        if (step % 3 == 0 && ls_delta_snapshot_num_files(s) > 0) {
+            const ls_delta_add *victim = ls_delta_snapshot_file(s, 0);
+            ls_delta_remove r;
+            memset(&r, 0, sizeof r);
+            r.path = victim->path;
+            r.has_deletion_timestamp = true;
+            r.deletion_timestamp = dl_now_ms();
+            r.data_change = true;
+            r.extended_file_metadata = true;
+            r.partition_values = victim->partition_values;
+            r.has_size = true;
+            r.size = victim->size;
+            ls_delta_commit_remove(c, &r);
+        }
+        ls_delta_commit_set_txn(c, "app", step);
+        char dname[16], dconf[32];
+        snprintf(dname, sizeof dname, "app.d%d", step % 3);
+        snprintf(dconf, sizeof dconf, "{\"step\":%d}", step);
+        ls_delta_domain d = {.domain = dname, .configuration = dconf,
+                             .removed = step == 8 /* d2 goes again */};
+        ls_delta_commit_set_domain(c, &d);
+        if (step == 5) {
+            ls_delta_metadata m;
+            dl_metadata_copy(&m, ls_delta_snapshot_metadata(s));
+            ls_kvlist_set(&m.configuration, "lakestream.test", "five");
+            ls_delta_commit_set_metadata(c, &m);
+            ls_delta_metadata_free(&m);
+            ls_delta_protocol np;
+            if (ls_delta_protocol_add_feature(ls_delta_snapshot_protocol(s), "checkConstraints",
+                                              &np)) {
+                ls_delta_commit_set_protocol(c, &np);
+                ls_delta_protocol_free(&np);
+            }
+        }
+        CHECK_OK(ls_delta_commit_run(c, &v, &err), &err);
+        ls_delta_commit_free(c);
+        CHECK(v == expect);
+        CHECK(ls_delta_snapshot_version(s) == v);
+
+        /* the advanced snapshot equals a fresh load */
+        ls_delta_snapshot *f = NULL;
+        ls_delta_snapshot_spec at = {.at = LS_AT_VERSION, .version = v};
+        CHECK_OK(ls_delta_snapshot_load(t, &at, &f, &err), &err);
+        if (f)
+            same_snapshot(s, f);
+        ls_delta_snapshot_free(f);
+        if (v % 2)
+            continue;
+
+        /* the automatic checkpoint vs one written after a full load (from the previous
+         * checkpoint and the commits: this one is deleted first) */
+        checkpoints++;
+        char key[96];
+        snprintf(key, sizeof key, "_delta_log/%020lld.checkpoint.parquet", (long long)v);
+        ls_buf auto_cp = {0}, full_cp = {0};
+        CHECK_OK(ls_store_get(ls_delta_store(t), key, &auto_cp, &err), &err);
+        CHECK_OK(ls_store_delete(ls_delta_store(t), key, &err), &err);
+        f = NULL;
+        CHECK_OK(ls_delta_snapshot_load(t, &at, &f, &err), &err);
+        if (f)
+            CHECK_OK(ls_delta_checkpoint_write(t, f, &err), &err);
+        ls_delta_snapshot_free(f);
+        CHECK_OK(ls_store_get(ls_delta_store(t), key, &full_cp, &err), &err);
+        CHECK(auto_cp.len > 0 && auto_cp.len == full_cp.len &&
+              !memcmp(auto_cp.data, full_cp.data, auto_cp.len));
+        /* and the same checkpoint bytes once more, loaded back: the same state */
+        CHECK_OK(ls_store_put(ls_delta_store(t), key, auto_cp.data, auto_cp.len, &err), &err);
+        f = NULL;
+        CHECK_OK(ls_delta_snapshot_load(t, &at, &f, &err), &err);
+        if (f)
+            same_snapshot(s, f);
+        ls_delta_snapshot_free(f);
+        ls_buf_free(&auto_cp);
+        ls_buf_free(&full_cp);
+    }
+    CHECK(checkpoints >= 5);
+    /* the last load came from a checkpoint (no JSON replayed): still the same state */
+    ls_delta_snapshot *l = latest(t);
+    same_snapshot(s, l);
+    ls_delta_snapshot_free(l);
+    ls_delta_snapshot_free(s);
+    ls_delta_close(t);
+    free(dir);
+}
+
 int main(void)
 {
     const char *base = getenv("LS_TMP");
@@ -1071,6 +1268,7 @@ int main(void)
     RUN(test_stats_json);
     RUN(test_checkpoint);
     RUN(test_checkpoint_domains);
+    RUN(test_checkpoint_advanced);
     nftw(t_root, rm_cb, 32, FTW_DEPTH | FTW_PHYS);
     TEST_MAIN_END();
 }
