@@ -812,6 +812,31 @@ static size_t count_values(const ls_leaf *l, size_t from, size_t to)
     return c;
 }
 
+void ls_leaf_append_slots(ls_leaf *d, const ls_leaf *s, size_t s0, size_t ns, size_t v0, size_t nv)
+{
+    ls_leaf_grow_levels(d, ns);
+    if (d->def)
+        memcpy(d->def + d->n, s->def + s0, ns);
+    if (d->rep)
+        memcpy(d->rep + d->n, s->rep + s0, ns);
+    d->n += ns;
+    ls_leaf_grow_values(d, nv);
+    if (nv == 0) {
+        /* only nulls: nothing to copy (and the value arrays may be NULL) */
+    } else if (s->phys == LS_PHYS_BYTES) {
+        uint64_t base = s->offsets[v0], end = s->offsets[v0 + nv];
+        uint64_t dbase = d->bytes.len;
+        ls_buf_append(&d->bytes, s->bytes.data + base, (size_t)(end - base));
+        for (size_t k = 1; k <= nv; k++)
+            d->offsets[d->n_values + k] = dbase + (s->offsets[v0 + k] - base);
+    } else {
+        size_t es = phys_size(s->phys);
+        memcpy((uint8_t *)d->values + d->n_values * es, (const uint8_t *)s->values + v0 * es,
+               nv * es);
+    }
+    d->n_values += nv;
+}
+
 void ls_batch_append_rows(ls_batch *dst, const ls_batch *src, size_t rb, size_t re)
 {
     if (re > src->n_rows)
@@ -850,28 +875,7 @@ void ls_batch_append_rows(ls_batch *dst, const ls_batch *src, size_t rb, size_t 
         }
         size_t v0 = count_values(s, 0, s0);
         size_t nv = count_values(s, s0, s1);
-        size_t ns = s1 - s0;
-        ls_leaf_grow_levels(d, ns);
-        if (d->def)
-            memcpy(d->def + d->n, s->def + s0, ns);
-        if (d->rep)
-            memcpy(d->rep + d->n, s->rep + s0, ns);
-        d->n += ns;
-        ls_leaf_grow_values(d, nv);
-        if (nv == 0) {
-            /* only nulls: nothing to copy (and the value arrays may be NULL) */
-        } else if (s->phys == LS_PHYS_BYTES) {
-            uint64_t base = s->offsets[v0], end = s->offsets[v0 + nv];
-            uint64_t dbase = d->bytes.len;
-            ls_buf_append(&d->bytes, s->bytes.data + base, (size_t)(end - base));
-            for (size_t k = 1; k <= nv; k++)
-                d->offsets[d->n_values + k] = dbase + (s->offsets[v0 + k] - base);
-        } else {
-            size_t es = phys_size(s->phys);
-            memcpy((uint8_t *)d->values + d->n_values * es, (const uint8_t *)s->values + v0 * es,
-                   nv * es);
-        }
-        d->n_values += nv;
+        ls_leaf_append_slots(d, s, s0, s1 - s0, v0, nv);
     }
     dst->n_rows += re - rb;
 }

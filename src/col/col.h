@@ -168,6 +168,9 @@ int ls_batch_validate(const ls_batch *b, ls_error *err);
 
 void ls_leaf_grow_levels(ls_leaf *l, size_t extra);
 void ls_leaf_grow_values(ls_leaf *l, size_t extra);
+/* Appends slots [s0, s0+ns) of s (same type as d), whose values are [v0, v0+nv), to d.
+ * The caller has checked both ranges against s. */
+void ls_leaf_append_slots(ls_leaf *d, const ls_leaf *s, size_t s0, size_t ns, size_t v0, size_t nv);
 
 static inline void ls_leaf_level(ls_leaf *l, int def, int rep)
 {

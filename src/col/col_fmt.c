@@ -43,29 +43,13 @@ static void put_i64(ls_buf *b, int64_t v)
         b->data[b->len++] = (uint8_t)t[--n];
 }
 
-/* Shortest %g text that reads back as the same value (monotonic in the precision,
- * so a binary search over 1..max digits finds it). */
+/* Shortest text that reads back as the same value, laid out as JavaScript does. */
 static void put_shortest(ls_buf *b, double d, bool is_float)
 {
-    if (isnan(d)) {
-        ls_buf_puts(b, "\"NaN\"");
+    if (ls_buf_put_json_nonfinite(b, d))
         return;
-    }
-    if (isinf(d)) {
-        ls_buf_puts(b, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-        return;
-    }
     char t[400];
-    int lo = 1, hi = is_float ? 9 : 17;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        snprintf(t, sizeof t, "%.*g", mid, d);
-        bool ok = is_float ? strtof(t, NULL) == (float)d : strtod(t, NULL) == d;
-        if (ok)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
+    int lo = ls_shortest_precision(d, is_float);
     /* Lay the shortest digits out as JavaScript does: positional for exponents in
      * [-6, 21), otherwise d.ddde+X (so 850 prints as 850, not 8.5e+02). */
     snprintf(t, sizeof t, "%.*e", lo - 1, d);
@@ -107,39 +91,6 @@ static void put_shortest(ls_buf *b, double d, bool is_float)
     }
 }
 
-/* Length of a valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_seq(const uint8_t *s, size_t n)
-{
-    uint8_t c = s[0];
-    size_t k;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xe0) == 0xc0) {
-        k = 1;
-        cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-        k = 2;
-        cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-        k = 3;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n <= k)
-        return 0;
-    for (size_t j = 1; j <= k; j++) {
-        if ((s[j] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[j] & 0x3f);
-    }
-    if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return k + 1;
-}
-
 /* JSON string of arbitrary bytes: invalid UTF-8 becomes U+FFFD. */
 static void put_json_text(ls_buf *b, const uint8_t *s, size_t n)
 {
@@ -149,7 +100,7 @@ static void put_json_text(ls_buf *b, const uint8_t *s, size_t n)
             i++;
             continue;
         }
-        size_t k = utf8_seq(s + i, n - i);
+        size_t k = ls_utf8_seq(s + i, n - i);
         if (!k)
             break;
         i += k;
@@ -160,7 +111,7 @@ static void put_json_text(ls_buf *b, const uint8_t *s, size_t n)
     }
     ls_buf t = {0};
     for (i = 0; i < n;) {
-        size_t k = utf8_seq(s + i, n - i);
+        size_t k = ls_utf8_seq(s + i, n - i);
         if (k) {
             ls_buf_append(&t, s + i, k);
             i += k;
@@ -171,36 +122,6 @@ static void put_json_text(ls_buf *b, const uint8_t *s, size_t n)
     }
     ls_buf_json_str(b, (const char *)t.data, t.len);
     ls_buf_free(&t);
-}
-
-/* Exact decimal text of a little-endian two's complement value of w bytes. */
-static void put_decimal(ls_buf *b, const uint8_t *v, int w, int scale)
-{
-    unsigned __int128 u = 0;
-    bool neg = (v[w - 1] & 0x80) != 0;
-    uint8_t full[16];
-    memcpy(full, v, (size_t)w);
-    memset(full + w, neg ? 0xff : 0x00, (size_t)(16 - w));
-    memcpy(&u, full, 16);
-    if (neg)
-        u = ~u + 1;
-    char d[48];
-    int n = 0;
-    if (scale > 38)
-        scale = 38; /* invalid (finalize rejects it); keep within the buffer */
-    do {
-        d[n++] = (char)('0' + (int)(u % 10));
-        u /= 10;
-    } while (u);
-    while (n <= scale)
-        d[n++] = '0';
-    if (neg)
-        ls_buf_putc(b, '-');
-    for (int i = n - 1; i >= 0; i--) {
-        if (i == scale - 1)
-            ls_buf_putc(b, '.');
-        ls_buf_putc(b, (uint8_t)d[i]);
-    }
 }
 
 void ls_leaf_format_value(const ls_leaf *l, size_t i, ls_buf *out)
@@ -276,7 +197,7 @@ void ls_leaf_format_value(const ls_leaf *l, size_t i, ls_buf *out)
         bool quote = f->precision > 15;
         if (quote)
             ls_buf_putc(out, '"');
-        put_decimal(out, vals + (size_t)w * i, w, f->scale);
+        ls_buf_put_decimal(out, vals + (size_t)w * i, (size_t)w, f->scale);
         if (quote)
             ls_buf_putc(out, '"');
         return;

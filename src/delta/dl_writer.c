@@ -119,40 +119,14 @@ void ls_delta_writer_opts_default(ls_delta_writer_opts *o)
 /* Decodes the code point at p (n > 0 bytes); invalid bytes count as one unit (U+FFFD). */
 static size_t cp_at(const uint8_t *p, size_t n, uint32_t *cp, int *units)
 {
-    uint8_t c = p[0];
-    size_t k = 0;
-    uint32_t v = 0;
-    if (c < 0x80) {
-        *cp = c;
-        *units = 1;
-        return 1;
-    }
-    if ((c & 0xe0) == 0xc0) {
-        k = 1;
-        v = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-        k = 2;
-        v = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-        k = 3;
-        v = c & 0x07;
-    }
-    bool ok = k > 0 && n > k;
-    for (size_t j = 1; ok && j <= k; j++) {
-        if ((p[j] & 0xc0) != 0x80)
-            ok = false;
-        else
-            v = v << 6 | (p[j] & 0x3f);
-    }
-    if (!ok || v > 0x10ffff || (k == 1 && v < 0x80) || (k == 2 && v < 0x800) ||
-        (k == 3 && v < 0x10000)) {
+    size_t k = ls_utf8_decode(p, n, cp);
+    if (!k) {
         *cp = 0xfffd;
         *units = 1;
         return 1;
     }
-    *cp = v;
-    *units = v >= 0x10000 ? 2 : 1;
-    return k + 1;
+    *units = *cp >= 0x10000 ? 2 : 1;
+    return k;
 }
 
 /* Byte length of Spark's min prefix (prefix_len UTF-16 units, never splitting a pair). */
@@ -228,48 +202,10 @@ bool dl_stats_truncate_max(const uint8_t *s, size_t n, int prefix_len, ls_buf *o
 static void put_double(ls_buf *b, double d, bool is_float)
 {
     char t[400];
-    int lo = 1, hi = is_float ? 9 : 17;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        snprintf(t, sizeof t, "%.*g", mid, d);
-        bool ok = is_float ? strtof(t, NULL) == (float)d : strtod(t, NULL) == d;
-        if (ok)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    int n = snprintf(t, sizeof t, "%.*g", lo, d);
+    int n = snprintf(t, sizeof t, "%.*g", ls_shortest_precision(d, is_float), d);
     ls_buf_append(b, t, (size_t)n);
     if (!memchr(t, '.', (size_t)n) && !memchr(t, 'e', (size_t)n))
         ls_buf_puts(b, ".0"); /* as Spark (Jackson) writes doubles: 3.0, not 3 */
-}
-
-/* Unscaled two's complement little-endian value of w bytes as a plain decimal number. */
-static void put_decimal(ls_buf *b, const uint8_t *v, int w, int scale)
-{
-    uint8_t full[16];
-    bool neg = (v[w - 1] & 0x80) != 0;
-    memcpy(full, v, (size_t)w);
-    memset(full + w, neg ? 0xff : 0, (size_t)(16 - w));
-    unsigned __int128 u;
-    memcpy(&u, full, 16);
-    if (neg)
-        u = ~u + 1;
-    char d[48];
-    int n = 0;
-    do {
-        d[n++] = (char)('0' + (int)(u % 10));
-        u /= 10;
-    } while (u);
-    while (n <= scale)
-        d[n++] = '0';
-    if (neg)
-        ls_buf_putc(b, '-');
-    for (int i = n - 1; i >= 0; i--) {
-        if (i == scale - 1)
-            ls_buf_putc(b, '.');
-        ls_buf_putc(b, (uint8_t)d[i]);
-    }
 }
 
 /* Timestamp at millisecond precision (truncated down, as Spark's stats are). */
@@ -340,12 +276,12 @@ static bool put_stat_value(ls_buf *b, const ls_field *f, const ls_pq_leaf_stats 
         ls_phys ph = ls_type_phys(f);
         if (ph == LS_PHYS_I32) {
             int32_t v = is_max ? st->max.i32 : st->min.i32;
-            put_decimal(b, (const uint8_t *)&v, 4, f->scale);
+            ls_buf_put_decimal(b, (const uint8_t *)&v, 4, f->scale);
         } else if (ph == LS_PHYS_I64) {
             int64_t v = is_max ? st->max.i64 : st->min.i64;
-            put_decimal(b, (const uint8_t *)&v, 8, f->scale);
+            ls_buf_put_decimal(b, (const uint8_t *)&v, 8, f->scale);
         } else {
-            put_decimal(b, is_max ? st->max.i128 : st->min.i128, 16, f->scale);
+            ls_buf_put_decimal(b, is_max ? st->max.i128 : st->min.i128, 16, f->scale);
         }
         return true;
     }
@@ -1058,29 +994,6 @@ static size_t phys_width(ls_phys p)
     return p == LS_PHYS_BOOL ? 1 : p == LS_PHYS_I32 || p == LS_PHYS_F32 ? 4 : p == LS_PHYS_I128 ? 16 : 8;
 }
 
-static void leaf_append(ls_leaf *d, const ls_leaf *s, size_t s0, size_t ns, size_t v0, size_t nv)
-{
-    ls_leaf_grow_levels(d, ns);
-    if (d->def)
-        memcpy(d->def + d->n, s->def + s0, ns);
-    if (d->rep)
-        memcpy(d->rep + d->n, s->rep + s0, ns);
-    d->n += ns;
-    ls_leaf_grow_values(d, nv);
-    if (s->phys == LS_PHYS_BYTES) {
-        uint64_t base = s->offsets[v0], end = s->offsets[v0 + nv];
-        uint64_t dbase = d->bytes.len;
-        ls_buf_append(&d->bytes, s->bytes.data + base, (size_t)(end - base));
-        for (size_t k = 1; k <= nv; k++)
-            d->offsets[d->n_values + k] = dbase + (s->offsets[v0 + k] - base);
-    } else {
-        size_t es = phys_width(s->phys);
-        memcpy((uint8_t *)d->values + d->n_values * es, (const uint8_t *)s->values + v0 * es,
-               nv * es);
-    }
-    d->n_values += nv;
-}
-
 /* One value of a fixed-width leaf: constant-size copies the compiler inlines. */
 static inline void copy_fixed(uint8_t *dst, const uint8_t *src, size_t es)
 {
@@ -1168,7 +1081,7 @@ static int gather_nested(ls_delta_writer *w, const ls_leaf *s, int j, size_t n_r
             return ls_err(err, LS_ERR_INVALID,
                           "delta writer: batch column %d has fewer values than its levels",
                           w->data_src[j]);
-        leaf_append(&w->parts[run->part]->buf->leaves[j], s, s0, s1 - s0, val, nv);
+        ls_leaf_append_slots(&w->parts[run->part]->buf->leaves[j], s, s0, s1 - s0, val, nv);
         slot = s1;
         val += nv;
     }

@@ -2650,89 +2650,11 @@ static void hex_str(ls_buf *b, const uint8_t *p, size_t n)
     ls_buf_putc(b, '"');
 }
 
-static bool utf8_valid(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k;
-        uint32_t cp;
-        if ((c & 0xe0) == 0xc0) {
-            k = 1;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            k = 2;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (n - i <= k)
-            return false;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (s[i + j] & 0x3f);
-        }
-        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += k + 1;
-    }
-    return true;
-}
-
-/* Exact decimal text of a 16-byte little-endian two's complement unscaled value. */
-static void dec128_text(const uint8_t v[16], int scale, ls_buf *b)
-{
-    unsigned __int128 u;
-    memcpy(&u, v, 16);
-    bool neg = (v[15] & 0x80) != 0;
-    if (neg)
-        u = ~u + 1;
-    char digits[48];
-    int n = 0;
-    if (scale < 0 || scale > 38)
-        scale = 0; /* callers validate; never run past the buffer */
-    do {
-        digits[n++] = (char)('0' + (int)(u % 10));
-        u /= 10;
-    } while (u);
-    while (n <= scale)
-        digits[n++] = '0';
-    if (neg)
-        ls_buf_putc(b, '-');
-    for (int i = n - 1; i >= 0; i--) {
-        if (i == scale - 1)
-            ls_buf_putc(b, '.');
-        ls_buf_putc(b, (uint8_t)digits[i]);
-    }
-}
-
 static void shortest_double(double d, bool is_float, ls_buf *b)
 {
-    if (isnan(d)) {
-        ls_buf_puts(b, "\"NaN\"");
+    if (ls_buf_put_json_nonfinite(b, d))
         return;
-    }
-    if (isinf(d)) {
-        ls_buf_puts(b, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-        return;
-    }
-    char t[400];
-    int maxp = is_float ? 9 : 17;
-    for (int p = 1; p <= maxp; p++) {
-        snprintf(t, sizeof t, "%.*g", p, d);
-        if (is_float ? strtof(t, NULL) == (float)d : strtod(t, NULL) == d)
-            break;
-    }
-    ls_buf_puts(b, t);
+    ls_buf_printf(b, "%.*g", ls_shortest_precision(d, is_float), d);
 }
 
 /* Writes one statistics value decoded by the leaf's type, or "<key>_hex". */
@@ -2771,7 +2693,7 @@ static void stat_value(jw *w, const char *key, const pq_bytes *v, const pnode *l
         } else if (a.kind == A_DECIMAL) {
             st_i128_from_i64(d16, x);
             ls_buf_putc(b, '"');
-            dec128_text(d16, a.scale, b);
+            ls_buf_put_decimal(b, d16, 16, a.scale);
             ls_buf_putc(b, '"');
         } else if (a.kind == A_INT && !a.is_signed) {
             ls_buf_printf(b, "%u", (uint32_t)x);
@@ -2798,7 +2720,7 @@ static void stat_value(jw *w, const char *key, const pq_bytes *v, const pnode *l
         if (a.kind == A_DECIMAL) {
             st_i128_from_i64(d16, x);
             ls_buf_putc(b, '"');
-            dec128_text(d16, a.scale, b);
+            ls_buf_put_decimal(b, d16, 16, a.scale);
             ls_buf_putc(b, '"');
         } else if (a.kind == A_INT && !a.is_signed) {
             ls_buf_printf(b, "%llu", (unsigned long long)x);
@@ -2839,7 +2761,7 @@ static void stat_value(jw *w, const char *key, const pq_bytes *v, const pnode *l
                 break;
             jw_item(w, key);
             ls_buf_putc(b, '"');
-            dec128_text(d16, a.scale, b);
+            ls_buf_put_decimal(b, d16, 16, a.scale);
             ls_buf_putc(b, '"');
             return;
         }
@@ -2855,7 +2777,7 @@ static void stat_value(jw *w, const char *key, const pq_bytes *v, const pnode *l
             shortest_double(f16_to_f32((uint16_t)(p[0] | p[1] << 8)), true, b);
             return;
         }
-        if ((a.kind == A_STRING || a.kind == A_ENUM || a.kind == A_JSON) && utf8_valid(p, n)) {
+        if ((a.kind == A_STRING || a.kind == A_ENUM || a.kind == A_JSON) && ls_utf8_valid(p, n)) {
             jw_item(w, key);
             ls_buf_json_str(b, n ? (const char *)p : "", n);
             return;

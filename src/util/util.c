@@ -11,6 +11,7 @@
 #endif
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -606,4 +607,125 @@ void ls_base64_encode(ls_buf *out, const uint8_t *p, size_t n)
         char t[4] = {tbl[v >> 18], tbl[(v >> 12) & 63], tbl[(v >> 6) & 63], '='};
         ls_buf_append(out, t, 4);
     }
+}
+
+/* ---- text helpers shared by value formatting and statistics ------------- */
+
+size_t ls_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
+{
+    uint8_t c = s[0];
+    size_t k;
+    uint32_t v;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if ((c & 0xe0) == 0xc0) {
+        k = 1;
+        v = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+        k = 2;
+        v = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+        k = 3;
+        v = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n <= k)
+        return 0;
+    for (size_t j = 1; j <= k; j++) {
+        if ((s[j] & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (s[j] & 0x3f);
+    }
+    /* overlong forms and values past U+10FFFF are not UTF-8 */
+    if ((k == 1 && v < 0x80) || (k == 2 && v < 0x800) || (k == 3 && v < 0x10000) || v > 0x10ffff)
+        return 0;
+    *cp = v;
+    return k + 1;
+}
+
+size_t ls_utf8_seq(const uint8_t *s, size_t n)
+{
+    uint32_t cp;
+    size_t k = ls_utf8_decode(s, n, &cp);
+    return k && !(cp >= 0xd800 && cp <= 0xdfff) ? k : 0;
+}
+
+bool ls_utf8_valid(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] < 0x80) { /* ASCII runs are the common case */
+            i++;
+            continue;
+        }
+        size_t k = ls_utf8_seq(s + i, n - i);
+        if (!k)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+void ls_buf_put_decimal(ls_buf *b, const uint8_t *le, size_t w, int scale)
+{
+    if (w > 16)
+        w = 16;
+    uint8_t full[16];
+    bool neg = w > 0 && (le[w - 1] & 0x80) != 0;
+    if (w)
+        memcpy(full, le, w);
+    memset(full + w, neg ? 0xff : 0x00, 16 - w); /* sign-extend to 128 bits */
+    unsigned __int128 u;
+    memcpy(&u, full, 16);
+    if (neg)
+        u = ~u + 1; /* magnitude; also right for the most negative value */
+    if (scale > 38)
+        scale = 38;
+    char d[48]; /* 39 digits at most, or scale + 1 <= 39 with the leading zeros */
+    int n = 0;
+    do {
+        d[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    while (n <= scale)
+        d[n++] = '0';
+    if (neg)
+        ls_buf_putc(b, '-');
+    for (int i = n - 1; i >= 0; i--) {
+        if (i == scale - 1)
+            ls_buf_putc(b, '.');
+        ls_buf_putc(b, (uint8_t)d[i]);
+    }
+}
+
+int ls_shortest_precision(double d, bool is_float)
+{
+    char t[400]; /* %g with <= 17 digits needs < 32; room to spare */
+    int lo = 1, hi = is_float ? 9 : 17;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(t, sizeof t, "%.*g", mid, d);
+        bool ok = is_float ? strtof(t, NULL) == (float)d : strtod(t, NULL) == d;
+        if (ok)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+bool ls_buf_put_json_nonfinite(ls_buf *b, double d)
+{
+    if (isnan(d)) {
+        ls_buf_puts(b, "\"NaN\"");
+        return true;
+    }
+    if (isinf(d)) {
+        ls_buf_puts(b, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+        return true;
+    }
+    return false;
 }

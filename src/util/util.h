@@ -183,6 +183,29 @@ bool ls_parse_timestamp(const char *s, size_t n, int64_t *micros, bool *has_tz);
 /* Base64 (standard alphabet, padded). */
 void ls_base64_encode(ls_buf *out, const uint8_t *p, size_t n);
 
+/* ---- text helpers shared by value formatting and statistics ------------- */
+
+/* Decodes one UTF-8 sequence at s (n >= 1 bytes left): returns its length (1..4) and sets
+ * *cp, or 0 when malformed (bad lead or continuation byte, cut short, overlong, above
+ * U+10FFFF). Surrogate code points (U+D800..DFFF) decode: Spark's statistics truncation
+ * counts them as characters; strict callers use ls_utf8_seq / ls_utf8_valid. */
+size_t ls_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
+/* Length of the strictly valid UTF-8 sequence at s (n >= 1 bytes left), 0 if invalid. */
+size_t ls_utf8_seq(const uint8_t *s, size_t n);
+/* Whether s[0..n) is entirely valid UTF-8 (no surrogates, no overlongs). */
+bool ls_utf8_valid(const uint8_t *s, size_t n);
+/* Appends the exact text of a decimal: the unscaled value is w (1..16) little-endian two's
+ * complement bytes, scale digits follow the point ("-1.50", "0.005", "42" for scale <= 0).
+ * A scale above 38 (never valid) is written as 38 to keep within the digit buffer. */
+void ls_buf_put_decimal(ls_buf *b, const uint8_t *le, size_t w, int scale);
+/* Smallest %g precision (1..9 for a float, 1..17 for a double) whose text reads back as d
+ * (as the same float when is_float); for finite d. Round-tripping is monotonic in the
+ * precision, so this is a binary search. */
+int ls_shortest_precision(double d, bool is_float);
+/* NaN and the infinities as the JSON strings "NaN", "Infinity", "-Infinity" (quoted);
+ * returns false, writing nothing, for a finite d. */
+bool ls_buf_put_json_nonfinite(ls_buf *b, double d);
+
 /* ---- JSON DOM (json.c): for small documents such as Delta log actions and
  * stats. Not the ingest hot path (that is col_json.c). All memory comes from
  * the arena. Depth is limited (LS_JSON_MAX_DEPTH) so hostile input cannot
