@@ -310,26 +310,6 @@ static void java_float_text(double d, bool is_float, ls_buf *out)
     }
 }
 
-static void decimal_text(__int128 v, int scale, ls_buf *out)
-{
-    char buf[64];
-    int n = 0;
-    bool neg = v < 0;
-    unsigned __int128 u = neg ? (unsigned __int128)(-(v + 1)) + 1 : (unsigned __int128)v;
-    do {
-        buf[n++] = (char)('0' + (int)(u % 10));
-        u /= 10;
-    } while (u);
-    while (n <= scale)
-        buf[n++] = '0';
-    if (neg)
-        ls_buf_putc(out, '-');
-    for (int k = n - 1; k >= 0; k--) {
-        ls_buf_putc(out, (uint8_t)buf[k]);
-        if (k == scale && scale > 0)
-            ls_buf_putc(out, '.');
-    }
-}
 
 void dl_partition_value_format(const ls_leaf *l, size_t i, ls_buf *out)
 {
@@ -390,7 +370,9 @@ void dl_partition_value_format(const ls_leaf *l, size_t i, ls_buf *out)
                 u = u << 8 | b[k];
             v = (__int128)u;
         }
-        decimal_text(v, f->scale, out);
+        uint8_t le[16];
+        memcpy(le, &v, 16); /* little-endian host */
+        ls_buf_put_decimal(out, le, 16, f->scale);
         break;
     }
     default: break;

@@ -91,35 +91,6 @@ static bool hex4(const char *s, size_t n, size_t at, unsigned *out)
     return true;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n) (>= 2 bytes, s[0] >= 0x80), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c >= 0xC2 && c <= 0xDF) {
-        if (n >= 2 && (s[1] & 0xC0) == 0x80)
-            return 2;
-        return 0;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && s[1] < 0xA0)
-            return 0; /* overlong */
-        if (c == 0xED && s[1] >= 0xA0)
-            return 0; /* UTF-16 surrogate */
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && s[1] < 0x90)
-            return 0; /* overlong */
-        if (c == 0xF4 && s[1] >= 0x90)
-            return 0; /* > U+10FFFF */
-        return 4;
-    }
-    return 0;
-}
 
 static size_t put_utf8(char *o, unsigned cp)
 {
@@ -212,7 +183,7 @@ static int parse_string(jparser *p, const char **out, size_t *out_len)
         } else if (c < 0x80) {
             i++;
         } else {
-            size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+            size_t k = ls_utf8_seq((const uint8_t *)s + i, n - i);
             if (!k)
                 return jerr(p, i, "invalid UTF-8 in string");
             i += k;
