@@ -375,6 +375,27 @@ static ls_delta_dv *dv_pack(bump *b, const ls_delta_dv *src)
 }
 
 /* key == src->path means "the canonical key is the path itself" (no copy). */
+/* Fills a packed node's header; the key is the packed path itself or a copy of key
+ * placed at the end of the pack (room for it was counted in the pack's size). */
+static void pack_head(hnode *hd, bump *b, const char *path, bool key_is_path, const char *key,
+                      size_t kl, uint32_t asz, uint64_t h)
+{
+    if (b->used > b->cap - (key_is_path ? 0 : al8(kl + 1)))
+        abort(); /* size computation out of sync with the copy: a bug, never input */
+    if (key_is_path) {
+        hd->key = path;
+    } else {
+        char *k = bump_take(b, kl + 1);
+        memcpy(k, key, kl);
+        k[kl] = 0;
+        hd->key = k;
+    }
+    hd->key_len = (uint32_t)kl;
+    hd->alloc_size = asz & 0x7fffffffu; /* < DL_CHUNK */
+    hd->fresh = 0;
+    hd->hash = h;
+}
+
 static pk_add *pack_add(palloc *pa, const ls_delta_add *src, const char *key, size_t kl,
                         uint64_t h)
 {
@@ -395,20 +416,7 @@ static pk_add *pack_add(palloc *pa, const ls_delta_add *src, const char *key, si
     kv_pack(&b, &p->a.tags, &src->tags);
     p->a.dv = dv_pack(&b, src->dv);
     p->a.clustering_provider = bump_str(&b, src->clustering_provider);
-    if (b.used > b.cap - (key_is_path ? 0 : al8(kl + 1)))
-        abort(); /* size computation out of sync with the copy: a bug, never input */
-    if (key_is_path) {
-        p->h.key = p->a.path;
-    } else {
-        char *k = bump_take(&b, kl + 1);
-        memcpy(k, key, kl);
-        k[kl] = 0;
-        p->h.key = k;
-    }
-    p->h.key_len = (uint32_t)kl;
-    p->h.alloc_size = asz & 0x7fffffffu; /* < DL_CHUNK */
-    p->h.fresh = 0;
-    p->h.hash = h;
+    pack_head(&p->h, &b, p->a.path, key_is_path, key, kl, asz, h);
     return p;
 }
 
@@ -426,20 +434,7 @@ static pk_rm *pack_rm(palloc *pa, const ls_delta_remove *src, const char *key, s
     p->r.path = bump_str(&b, src->path);
     kv_pack(&b, &p->r.partition_values, &src->partition_values);
     p->r.dv = dv_pack(&b, src->dv);
-    if (b.used > b.cap - (key_is_path ? 0 : al8(kl + 1)))
-        abort(); /* size computation out of sync with the copy: a bug, never input */
-    if (key_is_path) {
-        p->h.key = p->r.path;
-    } else {
-        char *k = bump_take(&b, kl + 1);
-        memcpy(k, key, kl);
-        k[kl] = 0;
-        p->h.key = k;
-    }
-    p->h.key_len = (uint32_t)kl;
-    p->h.alloc_size = asz & 0x7fffffffu; /* < DL_CHUNK */
-    p->h.fresh = 0;
-    p->h.hash = h;
+    pack_head(&p->h, &b, p->r.path, key_is_path, key, kl, asz, h);
     return p;
 }
 
