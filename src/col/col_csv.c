@@ -426,40 +426,11 @@ too_long: /* (or too many fields): report now, skip the rest of the record */
 /* ---- JSON text -------------------------------------------------------------------- */
 
 /* Length of the valid UTF-8 sequence at s[0..n) (s[0] >= 0x80), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t k;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        k = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        k = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F; /* no surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        k = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if (n < k || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t j = 2; j < k; j++)
-        if (s[j] < 0x80 || s[j] > 0xBF)
-            return 0;
-    return k;
-}
 
 /* Appends s as a JSON string; false on invalid UTF-8 (or, with repair, U+FFFD for
  * each bad byte and true). */
 static bool json_str(ls_buf *b, const char *s, size_t n, bool repair)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
     ls_buf_reserve(b, n + 2);
     b->data[b->len++] = '"';
@@ -483,7 +454,7 @@ static bool json_str(ls_buf *b, const char *s, size_t n, bool repair)
             continue;
         }
         if (c >= 0x80) {
-            size_t k = utf8_seq(u + i, n - i);
+            size_t k = ls_utf8_seq(u + i, n - i);
             if (k) {
                 i += k;
                 continue;
@@ -497,17 +468,7 @@ static bool json_str(ls_buf *b, const char *s, size_t n, bool repair)
         }
         ls_buf_append(b, s + start, i - start);
         start = ++i;
-        switch (c) {
-        case '"': ls_buf_append(b, "\\\"", 2); break;
-        case '\\': ls_buf_append(b, "\\\\", 2); break;
-        case '\n': ls_buf_append(b, "\\n", 2); break;
-        case '\r': ls_buf_append(b, "\\r", 2); break;
-        case '\t': ls_buf_append(b, "\\t", 2); break;
-        default: {
-            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            ls_buf_append(b, e, 6);
-        }
-        }
+        ls_buf_json_escape(b, c);
     }
     ls_buf_append(b, s + start, n - start);
     ls_buf_putc(b, '"');

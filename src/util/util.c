@@ -195,9 +195,26 @@ char *ls_buf_cstr(ls_buf *b)
     return (char *)b->data;
 }
 
-void ls_buf_json_str(ls_buf *b, const char *s, size_t n)
+void ls_buf_json_escape(ls_buf *b, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
+    switch (c) {
+    case '"': ls_buf_append(b, "\\\"", 2); break;
+    case '\\': ls_buf_append(b, "\\\\", 2); break;
+    case '\n': ls_buf_append(b, "\\n", 2); break;
+    case '\r': ls_buf_append(b, "\\r", 2); break;
+    case '\t': ls_buf_append(b, "\\t", 2); break;
+    case '\b': ls_buf_append(b, "\\b", 2); break;
+    case '\f': ls_buf_append(b, "\\f", 2); break;
+    default: {
+        char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        ls_buf_append(b, u, 6);
+    }
+    }
+}
+
+void ls_buf_json_str(ls_buf *b, const char *s, size_t n)
+{
     ls_buf_reserve(b, n + 2);
     b->data[b->len++] = '"';
     size_t start = 0;
@@ -207,19 +224,7 @@ void ls_buf_json_str(ls_buf *b, const char *s, size_t n)
             continue;
         ls_buf_append(b, s + start, i - start);
         start = i + 1;
-        switch (c) {
-        case '"': ls_buf_append(b, "\\\"", 2); break;
-        case '\\': ls_buf_append(b, "\\\\", 2); break;
-        case '\n': ls_buf_append(b, "\\n", 2); break;
-        case '\r': ls_buf_append(b, "\\r", 2); break;
-        case '\t': ls_buf_append(b, "\\t", 2); break;
-        case '\b': ls_buf_append(b, "\\b", 2); break;
-        case '\f': ls_buf_append(b, "\\f", 2); break;
-        default: {
-            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            ls_buf_append(b, u, 6);
-        }
-        }
+        ls_buf_json_escape(b, c);
     }
     ls_buf_append(b, s + start, n - start);
     ls_buf_putc(b, '"');

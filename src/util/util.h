@@ -105,6 +105,8 @@ static inline void ls_buf_put_u32le(ls_buf *b, uint32_t v)
 }
 /* Appends s as a JSON string literal (with quotes and escapes). */
 void ls_buf_json_str(ls_buf *b, const char *s, size_t n);
+/* Appends the JSON escape of c: '"', '\\' or a control character (< 0x20). */
+void ls_buf_json_escape(ls_buf *b, unsigned char c);
 
 /* ---- arena: bump allocator for per-batch / per-parse memory ----------- */
 
